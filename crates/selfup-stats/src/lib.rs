@@ -1,0 +1,1 @@
+//! Statistics for selfup (being written).
