@@ -1,0 +1,76 @@
+//! Telemetry records: one per call, and the events an agent reports.
+
+use serde::{Deserialize, Serialize};
+
+use crate::call::{CallCost, ErrorKind};
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The plugin answered.
+    Ok,
+    /// The call failed; the record's `error_kind` says how.
+    Error,
+}
+
+/// One call, as recorded by the gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// When the call started, in milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    /// The capability called.
+    pub capability: String,
+    /// The plugin that served it (empty when none could).
+    pub plugin: String,
+    /// That plugin's version (empty when none could).
+    pub version: String,
+    /// A stable hash of the caller's subject; the subject itself is not kept.
+    pub subject_hash: i64,
+    /// How the call ended.
+    pub outcome: Outcome,
+    /// The kind of failure, for `Outcome::Error`.
+    pub error_kind: Option<ErrorKind>,
+    /// What it cost.
+    pub cost: CallCost,
+}
+
+/// The kinds of events an agent reports about itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentEventType {
+    /// A request the agent could not serve with any capability.
+    UnmetRequest,
+    /// A user corrected the agent's output.
+    UserCorrection,
+    /// The agent finished (or abandoned) a task.
+    TaskOutcome,
+}
+
+impl AgentEventType {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentEventType::UnmetRequest => "unmet_request",
+            AgentEventType::UserCorrection => "user_correction",
+            AgentEventType::TaskOutcome => "task_outcome",
+        }
+    }
+}
+
+/// An event the agent reported, kept for gap analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentEvent {
+    /// When it was received, in milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    /// The kind of event.
+    pub event_type: AgentEventType,
+    /// A stable hash of the subject, when the agent named one.
+    pub subject_hash: Option<i64>,
+    /// What the agent wanted (unmet requests), or the capability concerned.
+    pub intent: Option<String>,
+    /// Free text: the user's request, the correction, the outcome.
+    pub text: Option<String>,
+    /// The whole event as received (JSON), for later analysis.
+    pub payload: String,
+}
