@@ -1,1 +1,21 @@
-//! placeholder
+//! selfup's store: one SQLite database (WAL mode) and a content-addressed
+//! artifact directory under the selfup home.
+//!
+//! Invariants: this is the only crate that knows SQL. Every registry change
+//! is one transaction together with its audit row. Telemetry goes through
+//! one batching writer thread, so callers never wait on disk.
+
+pub mod artifacts;
+pub mod audit;
+mod db;
+pub mod error;
+pub mod events;
+pub mod home;
+mod migrations;
+pub mod registry;
+pub mod system_clock;
+pub mod telemetry;
+
+pub use db::Store;
+pub use error::StoreError;
+pub use home::Home;

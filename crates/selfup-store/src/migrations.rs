@@ -1,0 +1,158 @@
+//! Versioned schema migrations, applied in order; `PRAGMA user_version`
+//! holds the number applied. A migration is never edited once released:
+//! add a new one.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// The migrations, in order. Index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[
+    // 1: registry, telemetry, agent events, audit.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO meta (key, value) VALUES ('registry_generation', 0);
+
+    CREATE TABLE plugins (
+        name            TEXT NOT NULL,
+        version         TEXT NOT NULL,
+        manifest        TEXT NOT NULL,
+        entry_hash      TEXT NOT NULL,
+        installed_at_ms INTEGER NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'installed',
+        PRIMARY KEY (name, version)
+    ) STRICT;
+
+    CREATE TABLE plugin_files (
+        name    TEXT NOT NULL,
+        version TEXT NOT NULL,
+        path    TEXT NOT NULL,
+        hash    TEXT NOT NULL,
+        size    INTEGER NOT NULL,
+        PRIMARY KEY (name, version, path),
+        FOREIGN KEY (name, version) REFERENCES plugins (name, version) ON DELETE CASCADE
+    ) STRICT;
+
+    CREATE TABLE plugin_capabilities (
+        capability TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        PRIMARY KEY (capability, name, version),
+        FOREIGN KEY (name, version) REFERENCES plugins (name, version) ON DELETE CASCADE
+    ) STRICT;
+
+    CREATE TABLE active_capabilities (
+        capability      TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        version         TEXT NOT NULL,
+        activated_at_ms INTEGER NOT NULL,
+        FOREIGN KEY (capability, name, version)
+            REFERENCES plugin_capabilities (capability, name, version)
+    ) STRICT;
+
+    CREATE TABLE call_targets (
+        id         INTEGER PRIMARY KEY,
+        capability TEXT NOT NULL,
+        plugin     TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        UNIQUE (capability, plugin, version)
+    ) STRICT;
+
+    CREATE TABLE calls (
+        ts_ms             INTEGER NOT NULL,
+        target_id         INTEGER NOT NULL REFERENCES call_targets (id),
+        subject_hash      INTEGER NOT NULL,
+        outcome           INTEGER NOT NULL,
+        error_kind        INTEGER,
+        latency_us        INTEGER NOT NULL,
+        peak_memory_bytes INTEGER NOT NULL,
+        cpu_us            INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX calls_by_target_time ON calls (target_id, ts_ms);
+
+    CREATE TABLE agent_events (
+        id           INTEGER PRIMARY KEY,
+        ts_ms        INTEGER NOT NULL,
+        event_type   TEXT NOT NULL,
+        subject_hash INTEGER,
+        intent       TEXT,
+        text         TEXT,
+        payload      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX agent_events_by_type_time ON agent_events (event_type, ts_ms);
+
+    CREATE TABLE audit (
+        id     INTEGER PRIMARY KEY,
+        ts_ms  INTEGER NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies every migration newer than the database's version, each in its
+/// own transaction. Returns the version found before migrating.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, MigrateError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(MigrateError::TooNew(found));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(found)
+}
+
+/// Why migrating failed.
+#[derive(Debug)]
+pub(crate) enum MigrateError {
+    /// The database is newer than this build.
+    TooNew(i64),
+    /// SQLite failed.
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sqlite(e)
+    }
+}
+
+impl From<MigrateError> for StoreError {
+    fn from(e: MigrateError) -> Self {
+        match e {
+            MigrateError::Sqlite(e) => StoreError::Sqlite(e),
+            MigrateError::TooNew(found) => StoreError::SchemaTooNew {
+                path: Default::default(),
+                found,
+                supported: SCHEMA_VERSION,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_newer_databases_are_refused() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        assert_eq!(migrate(&mut conn).expect("first"), 0);
+        assert_eq!(migrate(&mut conn).expect("second"), SCHEMA_VERSION);
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .expect("bump");
+        assert!(matches!(migrate(&mut conn), Err(MigrateError::TooNew(_))));
+    }
+}

@@ -1,0 +1,569 @@
+//! Telemetry: the batching writer (one thread, one transaction per batch)
+//! and the summaries read back from what it wrote.
+//!
+//! The request path only puts a record on a bounded queue; it never waits
+//! for disk. When the queue is full the record is dropped and counted
+//! (`dropped` in [`WriterStats`]) rather than slowing the caller. Agent
+//! events are acknowledged only once committed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, params};
+use selfup_core::call::ErrorKind;
+use selfup_core::telemetry::{AgentEvent, CallRecord, Outcome};
+use serde::Serialize;
+
+use crate::{Home, Store, StoreError, db, events};
+
+/// Tuning of the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Records that may wait in memory before new ones are dropped.
+    pub queue_capacity: usize,
+    /// Most records written in one transaction.
+    pub max_batch: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 65_536,
+            max_batch: 4_096,
+        }
+    }
+}
+
+/// Called once an agent event is committed (with its row id) or has failed.
+pub type EventAck = Box<dyn FnOnce(Result<i64, StoreError>) + Send>;
+
+enum Message {
+    Call(Box<CallRecord>),
+    Event(Box<AgentEvent>, Option<EventAck>),
+    Flush(mpsc::Sender<()>),
+    Shutdown,
+}
+
+/// Counters of the writer, shared with every sink.
+#[derive(Debug, Default)]
+struct Counters {
+    queued: AtomicU64,
+    written: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// A snapshot of the writer's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WriterStats {
+    /// Records waiting in the queue now.
+    pub queued: u64,
+    /// Records committed since start.
+    pub written: u64,
+    /// Records dropped because the queue was full.
+    pub dropped: u64,
+    /// Records lost because a batch failed to commit.
+    pub failed: u64,
+    /// Transactions committed.
+    pub batches: u64,
+}
+
+/// The handle callers use to record telemetry; cheap to clone.
+#[derive(Clone)]
+pub struct TelemetrySink {
+    tx: SyncSender<Message>,
+    counters: Arc<Counters>,
+}
+
+/// The writer thread and its queue.
+pub struct TelemetryWriter {
+    sink: TelemetrySink,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TelemetryWriter {
+    /// Starts a writer on the database of `home` (which must exist: open
+    /// the [`Store`] first, it migrates the schema).
+    pub fn start(home: &Home, config: WriterConfig) -> Result<Self, StoreError> {
+        let conn = db::connect(&home.database())?;
+        let (tx, rx) = mpsc::sync_channel(config.queue_capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let worker_counters = counters.clone();
+        let max_batch = config.max_batch.max(1);
+        let thread = std::thread::Builder::new()
+            .name("selfup-telemetry".into())
+            .spawn(move || run(conn, rx, worker_counters, max_batch))
+            .map_err(|e| StoreError::io("starting the telemetry thread for", home.database(), e))?;
+        Ok(Self {
+            sink: TelemetrySink { tx, counters },
+            thread: Some(thread),
+        })
+    }
+
+    /// A handle to record through.
+    pub fn sink(&self) -> TelemetrySink {
+        self.sink.clone()
+    }
+
+    /// Writes everything queued, then stops the thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            // A full queue is drained by the thread before it sees this.
+            let _ = self.sink.tx.send(Message::Shutdown);
+            if thread.join().is_err() {
+                tracing::error!("the telemetry writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for TelemetryWriter {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl TelemetrySink {
+    /// Queues a call record without waiting. Returns false if it was
+    /// dropped (queue full or writer stopped).
+    pub fn record_call(&self, record: CallRecord) -> bool {
+        match self.tx.try_send(Message::Call(Box::new(record))) {
+            Ok(()) => {
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// Queues an agent event; `ack` is called after it is committed.
+    /// Fails at once if the queue is full or the writer has stopped.
+    pub fn record_event(&self, event: AgentEvent, ack: Option<EventAck>) -> Result<(), StoreError> {
+        match self.tx.try_send(Message::Event(Box::new(event), ack)) {
+            Ok(()) => {
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err(StoreError::Refused(
+                "the telemetry queue is full; retry shortly".into(),
+            )),
+            Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
+        }
+    }
+
+    /// Blocks until everything queued before this call is committed.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let (done_tx, done_rx) = mpsc::channel();
+        self.tx
+            .send(Message::Flush(done_tx))
+            .map_err(|_| StoreError::WriterStopped)?;
+        done_rx.recv().map_err(|_| StoreError::WriterStopped)
+    }
+
+    /// The writer's counters now.
+    pub fn stats(&self) -> WriterStats {
+        let c = &self.counters;
+        WriterStats {
+            queued: c.queued.load(Ordering::Relaxed),
+            written: c.written.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn run(mut conn: Connection, rx: Receiver<Message>, counters: Arc<Counters>, max_batch: usize) {
+    let mut targets: HashMap<(String, String, String), i64> = HashMap::new();
+    let mut batch: Vec<Message> = Vec::with_capacity(max_batch);
+    loop {
+        let first = match rx.recv() {
+            Ok(m) => m,
+            Err(_) => return,
+        };
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        let records = batch
+            .iter()
+            .filter(|m| matches!(m, Message::Call(_) | Message::Event(..)))
+            .count() as u64;
+        let result = write_batch(&mut conn, &batch, &mut targets);
+        counters.queued.fetch_sub(records, Ordering::Relaxed);
+        let mut ids = match &result {
+            Ok(ids) => {
+                counters.written.fetch_add(records, Ordering::Relaxed);
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                ids.clone().into_iter()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, records, "telemetry batch failed; its records are lost");
+                counters.failed.fetch_add(records, Ordering::Relaxed);
+                // The cache may name rows of the rolled-back transaction.
+                targets.clear();
+                Vec::new().into_iter()
+            }
+        };
+        let mut shutdown = false;
+        for message in batch.drain(..) {
+            match message {
+                Message::Event(_, ack) => {
+                    let outcome = match (&result, ids.next()) {
+                        (Ok(_), Some(id)) => Ok(id),
+                        (Err(e), _) => Err(StoreError::Refused(format!(
+                            "the event was not stored: {e}"
+                        ))),
+                        (Ok(_), None) => Err(StoreError::WriterStopped),
+                    };
+                    if let Some(ack) = ack {
+                        ack(outcome);
+                    }
+                }
+                Message::Flush(done) => {
+                    let _ = done.send(());
+                }
+                Message::Shutdown => shutdown = true,
+                Message::Call(_) => {}
+            }
+        }
+        if shutdown {
+            // Drain what raced in after the shutdown message.
+            let rest: Vec<Message> = rx.try_iter().collect();
+            if !rest.is_empty() {
+                batch.extend(rest);
+                let _ = write_batch(&mut conn, &batch, &mut targets);
+                for message in batch.drain(..) {
+                    if let Message::Flush(done) = message {
+                        let _ = done.send(());
+                    }
+                }
+            }
+            return;
+        }
+    }
+}
+
+/// Writes one batch in one transaction; returns the ids of its events.
+fn write_batch(
+    conn: &mut Connection,
+    batch: &[Message],
+    targets: &mut HashMap<(String, String, String), i64>,
+) -> Result<Vec<i64>, StoreError> {
+    let tx = conn.transaction()?;
+    let mut event_ids = Vec::new();
+    {
+        let mut insert_call = tx.prepare_cached(
+            "INSERT INTO calls (ts_ms, target_id, subject_hash, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for message in batch {
+            match message {
+                Message::Call(r) => {
+                    let target = target_id(&tx, targets, r)?;
+                    insert_call.execute(params![
+                        r.ts_ms,
+                        target,
+                        r.subject_hash,
+                        outcome_code(r.outcome),
+                        r.error_kind.map(|k| k.code()),
+                        clamp(r.cost.latency_us),
+                        clamp(r.cost.peak_memory_bytes),
+                        clamp(r.cost.cpu_us),
+                    ])?;
+                }
+                Message::Event(event, _) => event_ids.push(events::insert(&tx, event)?),
+                Message::Flush(_) | Message::Shutdown => {}
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(event_ids)
+}
+
+fn target_id(
+    conn: &Connection,
+    cache: &mut HashMap<(String, String, String), i64>,
+    r: &CallRecord,
+) -> Result<i64, StoreError> {
+    let key = (r.capability.clone(), r.plugin.clone(), r.version.clone());
+    if let Some(id) = cache.get(&key) {
+        return Ok(*id);
+    }
+    conn.execute(
+        "INSERT OR IGNORE INTO call_targets (capability, plugin, version) VALUES (?1, ?2, ?3)",
+        params![key.0, key.1, key.2],
+    )?;
+    let id: i64 = conn.query_row(
+        "SELECT id FROM call_targets WHERE capability = ?1 AND plugin = ?2 AND version = ?3",
+        params![key.0, key.1, key.2],
+        |row| row.get(0),
+    )?;
+    cache.insert(key, id);
+    Ok(id)
+}
+
+fn outcome_code(outcome: Outcome) -> i64 {
+    match outcome {
+        Outcome::Ok => 0,
+        Outcome::Error => 1,
+    }
+}
+
+fn clamp(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Calls, errors and latency percentiles of one capability version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TelemetrySummary {
+    /// The capability.
+    pub capability: String,
+    /// The plugin that served it (empty for calls nobody could serve).
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// Number of calls.
+    pub calls: u64,
+    /// Number of failed calls.
+    pub errors: u64,
+    /// `errors / calls`.
+    pub error_rate: f64,
+    /// Failed calls by error kind.
+    pub errors_by_kind: HashMap<String, u64>,
+    /// Median latency, ms.
+    pub p50_ms: f64,
+    /// 95th percentile latency, ms.
+    pub p95_ms: f64,
+    /// 99th percentile latency, ms.
+    pub p99_ms: f64,
+}
+
+impl Store {
+    /// Per capability and version: calls, error rate and latency
+    /// percentiles (nearest rank) of calls at or after `since_ms`.
+    pub fn telemetry_summary(&self, since_ms: i64) -> Result<Vec<TelemetrySummary>, StoreError> {
+        let conn = self.conn();
+        let mut names = HashMap::new();
+        {
+            let mut stmt =
+                conn.prepare("SELECT id, capability, plugin, version FROM call_targets")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
+            })?;
+            for row in rows {
+                let (id, name): (i64, (String, String, String)) = row?;
+                names.insert(id, name);
+            }
+        }
+        struct Acc {
+            latencies: Vec<u64>,
+            errors: u64,
+            by_kind: HashMap<String, u64>,
+        }
+        let mut acc: HashMap<i64, Acc> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT target_id, latency_us, outcome, error_kind FROM calls WHERE ts_ms >= ?1",
+        )?;
+        let mut rows = stmt.query([since_ms])?;
+        while let Some(row) = rows.next()? {
+            let target: i64 = row.get(0)?;
+            let latency: i64 = row.get(1)?;
+            let outcome: i64 = row.get(2)?;
+            let kind: Option<i64> = row.get(3)?;
+            let a = acc.entry(target).or_insert_with(|| Acc {
+                latencies: Vec::new(),
+                errors: 0,
+                by_kind: HashMap::new(),
+            });
+            a.latencies.push(latency.max(0) as u64);
+            if outcome != 0 {
+                a.errors += 1;
+                let kind = kind
+                    .and_then(|k| u8::try_from(k).ok())
+                    .and_then(ErrorKind::from_code)
+                    .map_or("unknown", ErrorKind::as_str);
+                *a.by_kind.entry(kind.to_owned()).or_default() += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for (target, mut a) in acc {
+            let Some((capability, plugin, version)) = names.get(&target).cloned() else {
+                continue;
+            };
+            a.latencies.sort_unstable();
+            let calls = a.latencies.len() as u64;
+            out.push(TelemetrySummary {
+                capability,
+                plugin,
+                version,
+                calls,
+                errors: a.errors,
+                error_rate: a.errors as f64 / calls as f64,
+                errors_by_kind: a.by_kind,
+                p50_ms: nearest_rank(&a.latencies, 0.50),
+                p95_ms: nearest_rank(&a.latencies, 0.95),
+                p99_ms: nearest_rank(&a.latencies, 0.99),
+            });
+        }
+        out.sort_by(|a, b| {
+            (&a.capability, &a.plugin, &a.version).cmp(&(&b.capability, &b.plugin, &b.version))
+        });
+        Ok(out)
+    }
+
+    /// The number of call records stored.
+    pub fn call_count(&self) -> Result<u64, StoreError> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT COUNT(*) FROM calls", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}
+
+/// The nearest-rank percentile of sorted microsecond values, in ms.
+fn nearest_rank(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let rank = (p * sorted_us.len() as f64).ceil() as usize;
+    let index = rank.clamp(1, sorted_us.len()) - 1;
+    sorted_us[index] as f64 / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use selfup_core::call::CallCost;
+    use selfup_core::telemetry::AgentEventType;
+
+    fn record(cap: &str, version: &str, latency_us: u64, error: Option<ErrorKind>) -> CallRecord {
+        CallRecord {
+            ts_ms: 1_000,
+            capability: cap.into(),
+            plugin: "p".into(),
+            version: version.into(),
+            subject_hash: 42,
+            outcome: if error.is_some() {
+                Outcome::Error
+            } else {
+                Outcome::Ok
+            },
+            error_kind: error,
+            cost: CallCost {
+                latency_us,
+                peak_memory_bytes: 65_536,
+                cpu_us: latency_us / 2,
+            },
+        }
+    }
+
+    #[test]
+    fn records_are_batched_committed_and_summarised() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(dir.path());
+        let store = Store::open(&home).expect("open");
+        let writer = TelemetryWriter::start(&home, WriterConfig::default()).expect("start");
+        let sink = writer.sink();
+        for i in 1..=100u64 {
+            let error = (i % 10 == 0).then_some(ErrorKind::Timeout);
+            assert!(sink.record_call(record("a.b", "1.0.0", i * 1000, error)));
+        }
+        assert!(sink.record_call(record("a.b", "2.0.0", 5_000, None)));
+        let (ack_tx, ack_rx) = mpsc::channel();
+        sink.record_event(
+            AgentEvent {
+                ts_ms: 5,
+                event_type: AgentEventType::UnmetRequest,
+                subject_hash: None,
+                intent: Some("translate".into()),
+                text: Some("translate this to French".into()),
+                payload: "{}".into(),
+            },
+            Some(Box::new(move |r| {
+                let _ = ack_tx.send(r.map_err(|e| e.to_string()));
+            })),
+        )
+        .expect("queued");
+        sink.flush().expect("flush");
+        assert!(ack_rx.recv().expect("acked").expect("stored") > 0);
+        assert_eq!(store.call_count().expect("count"), 101);
+        let stats = sink.stats();
+        assert_eq!((stats.written, stats.queued, stats.dropped), (102, 0, 0));
+
+        let summary = store.telemetry_summary(0).expect("summary");
+        assert_eq!(summary.len(), 2);
+        let v1 = &summary[0];
+        assert_eq!(
+            (v1.version.as_str(), v1.calls, v1.errors),
+            ("1.0.0", 100, 10)
+        );
+        assert!((v1.error_rate - 0.1).abs() < 1e-12);
+        assert_eq!(v1.errors_by_kind.get("timeout"), Some(&10));
+        assert_eq!((v1.p50_ms, v1.p95_ms, v1.p99_ms), (50.0, 95.0, 99.0));
+        assert_eq!(summary[1].calls, 1);
+        assert!(store.telemetry_summary(2_000).expect("later").is_empty());
+        let events = store
+            .agent_events(Some(AgentEventType::UnmetRequest), 0)
+            .expect("events");
+        assert_eq!(events[0].intent.as_deref(), Some("translate"));
+        writer.shutdown();
+        assert!(
+            !sink.record_call(record("a.b", "1.0.0", 1, None)),
+            "stopped writer drops"
+        );
+    }
+
+    #[test]
+    fn a_full_queue_drops_instead_of_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = Home::new(dir.path());
+        let store = Store::open(&home).expect("open");
+        // Hold the database's write lock so the writer cannot drain.
+        let blocker = db::connect(&home.database()).expect("blocker");
+        blocker.execute_batch("BEGIN IMMEDIATE").expect("lock");
+        let writer = TelemetryWriter::start(
+            &home,
+            WriterConfig {
+                queue_capacity: 4,
+                max_batch: 1,
+            },
+        )
+        .expect("start");
+        let sink = writer.sink();
+        let started = std::time::Instant::now();
+        let accepted = (0..100)
+            .filter(|_| sink.record_call(record("a.b", "1", 1, None)))
+            .count();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "never blocks"
+        );
+        assert!(accepted <= 6, "accepted {accepted}");
+        assert_eq!(sink.stats().dropped as usize, 100 - accepted);
+        blocker.execute_batch("COMMIT").expect("unlock");
+        sink.flush().expect("flush");
+        assert_eq!(store.call_count().expect("count") as usize, accepted);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(nearest_rank(&[], 0.5), 0.0);
+        assert_eq!(nearest_rank(&[7000], 0.99), 7.0);
+        let v: Vec<u64> = (1..=10).map(|x| x * 1000).collect();
+        assert_eq!(nearest_rank(&v, 0.5), 5.0);
+        assert_eq!(nearest_rank(&v, 0.95), 10.0);
+    }
+}
