@@ -7,6 +7,7 @@
 
 pub mod call;
 pub mod clock;
+pub mod config;
 pub mod manifest;
 pub mod names;
 pub mod telemetry;
