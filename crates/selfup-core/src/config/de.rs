@@ -45,6 +45,9 @@ pub(crate) struct Outcome<T> {
     pub(crate) skipped: HashSet<usize>,
 }
 
+/// After this many values that do not fit, stop looking for more (each costs a pass).
+const MAX_DROPPED: usize = 100;
+
 /// Deserialises `tree` into `T`, collecting every unknown key and type error.
 pub(crate) fn deserialize<T: DeserializeOwned>(tree: &Node) -> Outcome<T> {
     let mut poisoned = HashSet::new();
@@ -85,7 +88,8 @@ pub(crate) fn deserialize<T: DeserializeOwned>(tree: &Node) -> Outcome<T> {
             path: KeyPath::root(),
             node: tree.id,
         });
-        let can_drop = at.node != tree.id && poisoned.insert(at.node);
+        let can_drop =
+            at.node != tree.id && dropped.len() < MAX_DROPPED && poisoned.insert(at.node);
         if !error.silent || !can_drop {
             errors.push(Located {
                 pos: at.pos,

@@ -152,6 +152,18 @@ mod tests {
     }
 
     #[test]
+    fn strings_that_look_like_other_scalars_round_trip() {
+        for name in [
+            "null", "~", "", "123", "0x1F", "1.5", "true", "no", "- x", "a: b", "#c",
+        ] {
+            let mut config = Config::default();
+            config.self_upgrading_loop.logging.format = name.to_owned();
+            let yaml = config.to_yaml().expect("serialisable");
+            assert_eq!(parse("shown.yaml", &yaml), Ok(config), "{name:?}:\n{yaml}");
+        }
+    }
+
+    #[test]
     fn errors_point_at_the_key() {
         let text = "self_upgrading_loop:\n  rollout:\n    stages:\n      - name: a\n        \
                     traffic_percentage: 150\n        duration_hours: 1\n";
