@@ -42,10 +42,32 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
     if df.is_infinite() {
         return normal_quantile(p);
     }
+    // Work in the lower tail (t ≤ 0) for relative precision, then mirror.
     let lower = p.min(1.0 - p);
     let y = beta::inv_beta_reg(0.5 * df, 0.5, 2.0 * lower);
-    let t = (df * (1.0 - y) / y).sqrt();
-    if p >= 0.5 { t } else { -t }
+    let start = -(df * (1.0 - y) / y).sqrt();
+    let mut t = if start.is_finite() {
+        start
+    } else {
+        normal_quantile(lower)
+    };
+    // statrs' inverse beta loses digits for large df: polish with Newton steps
+    // on the (accurate) CDF.
+    let ln_norm = gamma::ln_gamma(0.5 * (df + 1.0))
+        - gamma::ln_gamma(0.5 * df)
+        - 0.5 * (df * std::f64::consts::PI).ln();
+    for _ in 0..8 {
+        let density = (ln_norm - 0.5 * (df + 1.0) * (t * t / df).ln_1p()).exp();
+        if density.is_nan() || density <= 0.0 {
+            break;
+        }
+        let step = (t_cdf(t, df) - lower) / density;
+        t -= step;
+        if step.abs() <= 1e-15 * t.abs() {
+            break;
+        }
+    }
+    if p >= 0.5 { -t } else { t }
 }
 
 /// χ² survival function P(X > x) with `df` degrees of freedom.

@@ -72,15 +72,6 @@ impl StatsError {
 /// Shorthand result type.
 pub type Result<T> = std::result::Result<T, StatsError>;
 
-/// Checks that a number is finite.
-pub(crate) fn finite(parameter: &'static str, x: f64) -> Result<f64> {
-    if x.is_finite() {
-        Ok(x)
-    } else {
-        Err(StatsError::invalid(parameter, "a finite number"))
-    }
-}
-
 /// Checks a significance level: 0 < alpha < 1.
 pub(crate) fn check_alpha(alpha: f64) -> Result<f64> {
     if alpha > 0.0 && alpha < 1.0 {

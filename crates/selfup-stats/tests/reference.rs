@@ -61,7 +61,8 @@ fn hash_reference() {
 /// GrowthBook SDK spec (`cases.json`, "getBucketRange"), the valid inputs.
 #[test]
 fn bucket_range_reference() {
-    let cases: &[(&[f64], f64, &[(f64, f64)])] = &[
+    type Case<'a> = (&'a [f64], f64, &'a [(f64, f64)]);
+    let cases: &[Case] = &[
         (&[0.5, 0.5], 1.0, &[(0.0, 0.5), (0.5, 1.0)]),
         (&[0.5, 0.5], 0.5, &[(0.0, 0.25), (0.5, 0.75)]),
         (&[0.5, 0.5], 0.0, &[(0.0, 0.0), (0.5, 0.5)]),
