@@ -1,1 +1,13 @@
-//! placeholder
+//! selfup's plugins: packages (safe unpacking) and the hosts that run
+//! them. The wasm host runs WASI preview 2 components under wasmtime with
+//! enforced memory, time and file limits; every host exposes loaded
+//! plugins as [`RunningPlugin`].
+//!
+//! Invariants: this is the only crate that knows wasmtime. It never reads
+//! the store: callers hand it manifests and component bytes.
+
+pub mod host;
+pub mod package;
+pub mod wasm;
+
+pub use host::{CallResult, HealthReport, PluginStats, RunningPlugin};
