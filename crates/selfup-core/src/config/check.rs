@@ -264,12 +264,6 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
             "a batch cannot hold more records than the queue",
         );
     }
-    c.count(
-        &tel.key("flush_interval_ms"),
-        t.flush_interval_ms,
-        1,
-        "milliseconds a record may wait before it is written",
-    );
 }
 
 fn check_rollout(c: &mut Checker, p: &KeyPath, r: &RolloutConfig) {

@@ -236,7 +236,6 @@ impl Default for TelemetryConfig {
         Self {
             queue_capacity: 65536,
             max_batch: 4096,
-            flush_interval_ms: 50,
         }
     }
 }

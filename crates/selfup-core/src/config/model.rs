@@ -450,8 +450,6 @@ pub struct TelemetryConfig {
     pub queue_capacity: u32,
     /// Records written in one transaction (1 to `queue_capacity`).
     pub max_batch: u32,
-    /// Milliseconds a record may wait before its batch is written (at least 1).
-    pub flush_interval_ms: u32,
 }
 
 /// The `windows` section.
