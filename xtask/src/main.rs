@@ -1,6 +1,7 @@
 //! Project automation for selfup, run as `cargo xtask <command>`.
 
 mod plugins;
+mod run;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,13 +11,23 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   plugins   build the example plugins (plugins/) for wasm32-wasip2 and pack
-            them into target/plugins/<name>-<version>.zip and directories";
+            them into target/plugins/<name>-<version>.zip and directories
+  demo      build the plugins, then run `selfup demo` on a fresh home
+            (extra arguments go to `selfup demo`, e.g. --calls 5000)
+  test      build the plugins, then run every test (extra arguments go to
+            `cargo test`)";
 
 fn main() -> ExitCode {
-    let command = std::env::args().nth(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, extra) = match args.split_first() {
+        Some((command, extra)) => (Some(command.as_str()), extra),
+        None => (None, &[][..]),
+    };
     let root = repo_root();
-    let result = match command.as_deref() {
+    let result = match command {
         Some("plugins") => plugins::build_and_pack(&root).map(drop),
+        Some("demo") => run::demo(&root, extra),
+        Some("test") => run::test(&root, extra),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,1 +1,94 @@
-fn main() {}
+//! The `selfup` command.
+
+mod cli;
+mod commands;
+mod context;
+mod demo;
+mod exit;
+mod install;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ConfigCommand, PluginCommand, TelemetryCommand};
+use crate::context::Context;
+use crate::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.command);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(exit) = error.downcast_ref::<Exit>() {
+                eprintln!("error: {}", exit.message);
+                ExitCode::from(exit.code)
+            } else {
+                eprintln!("error: {error:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn init_tracing(command: &Command) {
+    let default = match command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SELFUP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Check { file }) = &cli.command {
+        return commands::config::check(file);
+    }
+    if let Command::Demo(args) = &cli.command {
+        return demo::run(args).await;
+    }
+    let ctx = Context::load(&cli.global)?;
+    match cli.command {
+        Command::Config(ConfigCommand::Show) => commands::config::show(&ctx),
+        Command::Config(ConfigCommand::Check { .. }) | Command::Demo(_) => Ok(()),
+        Command::Plugin(PluginCommand::Install { path, activate }) => {
+            commands::plugin::install(&ctx, &path, activate)
+        }
+        Command::Plugin(PluginCommand::List { json }) => commands::plugin::list(&ctx, json),
+        Command::Plugin(PluginCommand::Activate { plugin }) => {
+            commands::plugin::activate(&ctx, &plugin)
+        }
+        Command::Plugin(PluginCommand::Remove { plugin }) => {
+            commands::plugin::remove(&ctx, &plugin)
+        }
+        Command::Plugin(PluginCommand::Health { name, json }) => {
+            commands::plugin::health(&ctx, name.as_deref(), json).await
+        }
+        Command::Plugin(PluginCommand::Call {
+            capability,
+            input,
+            subject,
+        }) => commands::plugin::call(&ctx, &capability, &input, &subject).await,
+        Command::Serve(args) => commands::serve::serve(&ctx, args.bind).await,
+        Command::Telemetry(TelemetryCommand::Summary {
+            json,
+            since_minutes,
+        }) => commands::telemetry::summary(&ctx, json, since_minutes),
+    }
+}

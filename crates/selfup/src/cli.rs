@@ -1,0 +1,150 @@
+//! The command line, as clap sees it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// selfup — the self-upgrading loop for an AI agent: runs its capabilities
+/// in sandboxed plugins, measures every call, and upgrades them safely.
+#[derive(Debug, Parser)]
+#[command(name = "selfup", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Configuration file (YAML). Default: <home>/config.yaml if present,
+    /// otherwise the built-in defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The selfup home: database, artifacts, logs. Default: the platform's
+    /// data directory (ProgramData\OpenClaw\SelfUpgradingLoop on Windows,
+    /// $XDG_DATA_HOME/selfup on Linux).
+    #[arg(long, global = true, env = "SELFUP_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check or show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Install, list, call and remove plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+    /// Serve the HTTP gateway.
+    Serve(ServeArgs),
+    /// Read the telemetry.
+    #[command(subcommand)]
+    Telemetry(TelemetryCommand),
+    /// Run the demo: a fresh home, the example plugins, a simulated agent
+    /// workload over HTTP, and the telemetry summary.
+    Demo(DemoArgs),
+}
+
+/// `selfup config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file: exit 0 if valid, 2 with every problem if not.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Print the effective configuration (defaults filled in) as YAML.
+    Show,
+}
+
+/// `selfup plugin …`
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Install a plugin package (a directory or a .zip).
+    Install {
+        /// The package.
+        path: PathBuf,
+        /// Make this version the active provider of all its capabilities
+        /// (otherwise it serves only capabilities nobody serves yet).
+        #[arg(long)]
+        activate: bool,
+    },
+    /// List installed plugins.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make an installed version the active provider of its capabilities.
+    Activate {
+        /// NAME@VERSION
+        plugin: String,
+    },
+    /// Remove a plugin version, or all versions of a plugin.
+    Remove {
+        /// NAME or NAME@VERSION
+        plugin: String,
+    },
+    /// Ask installed plugins whether they are healthy.
+    Health {
+        /// Only this plugin.
+        name: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call a capability and print its JSON output.
+    Call {
+        /// The capability, e.g. text.summarize.
+        capability: String,
+        /// The request, as JSON.
+        #[arg(long, value_name = "JSON")]
+        input: String,
+        /// Who the call is for (kept only as a hash).
+        #[arg(long, value_name = "S", default_value = "cli")]
+        subject: String,
+    },
+}
+
+/// `selfup serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Default: gateway.bind from the configuration
+    /// (127.0.0.1:8787).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+}
+
+/// `selfup telemetry …`
+#[derive(Debug, Subcommand)]
+pub enum TelemetryCommand {
+    /// Calls, error rate and latency percentiles per capability and version.
+    Summary {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only calls in the last N minutes.
+        #[arg(long, value_name = "MINUTES")]
+        since_minutes: Option<u64>,
+    },
+}
+
+/// `selfup demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where the packed example plugins are (`cargo xtask plugins` output).
+    #[arg(long, value_name = "DIR", default_value = "target/plugins")]
+    pub plugins: PathBuf,
+    /// Number of calls in the simulated workload.
+    #[arg(long, default_value_t = 2000)]
+    pub calls: usize,
+    /// Keep the demo's home directory here instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep_home: Option<PathBuf>,
+}

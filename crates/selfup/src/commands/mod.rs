@@ -1,0 +1,6 @@
+//! One module per command group.
+
+pub mod config;
+pub mod plugin;
+pub mod serve;
+pub mod telemetry;

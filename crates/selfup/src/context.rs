@@ -1,0 +1,97 @@
+//! Resolving the home and the configuration, and opening the store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use selfup_core::config::{self, Config};
+use selfup_plugins::wasm::{HostConfig, WasmHost};
+use selfup_store::telemetry::WriterConfig;
+use selfup_store::{Home, Store};
+
+use crate::cli::GlobalArgs;
+use crate::exit::Exit;
+
+/// What most commands need: the home, the configuration, the store.
+pub struct Context {
+    /// The selfup home.
+    pub home: Home,
+    /// The effective configuration.
+    pub config: Config,
+    /// Where the configuration came from (`None`: built-in defaults).
+    pub config_source: Option<PathBuf>,
+}
+
+impl Context {
+    /// Resolves the home and loads the configuration.
+    pub fn load(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let home = Home::new(global.home.clone().unwrap_or_else(default_home));
+        let candidate = global.config.clone().or_else(|| {
+            let in_home = home.root().join("config.yaml");
+            in_home.is_file().then_some(in_home)
+        });
+        let config = match &candidate {
+            Some(path) => load_config(path)?,
+            None => Config::default(),
+        };
+        Ok(Self {
+            home,
+            config,
+            config_source: candidate,
+        })
+    }
+
+    /// Opens (creating if needed) the store in the home.
+    pub fn open_store(&self) -> anyhow::Result<Arc<Store>> {
+        let store = Store::open(&self.home).with_context(|| {
+            format!("cannot open the selfup home {}", self.home.root().display())
+        })?;
+        Ok(Arc::new(store))
+    }
+
+    /// Starts a wasm host configured from the configuration.
+    pub fn wasm_host(&self) -> anyhow::Result<WasmHost> {
+        let host = &self.config.self_upgrading_loop.host;
+        Ok(WasmHost::new(HostConfig {
+            cache_dir: Some(self.home.cache_dir()),
+            max_instances_per_plugin: host.max_instances_per_plugin as usize,
+            epoch_tick: Duration::from_millis(u64::from(host.epoch_tick_ms)),
+            ..HostConfig::default()
+        })?)
+    }
+
+    /// The telemetry writer's settings from the configuration.
+    pub fn writer_config(&self) -> WriterConfig {
+        let t = &self.config.self_upgrading_loop.telemetry;
+        WriterConfig {
+            queue_capacity: t.queue_capacity as usize,
+            max_batch: t.max_batch as usize,
+        }
+    }
+}
+
+/// Reads and checks a configuration file; invalid files exit with 2.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    config::parse(&path.display().to_string(), &text)
+        .map_err(|errors| Exit::new(2, errors.to_string()).into())
+}
+
+/// The platform's data directory for selfup.
+pub fn default_home() -> PathBuf {
+    #[cfg(windows)]
+    {
+        let base = std::env::var_os("ProgramData")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"));
+        base.join("OpenClaw").join("SelfUpgradingLoop")
+    }
+    #[cfg(not(windows))]
+    {
+        directories::BaseDirs::new()
+            .map(|dirs| dirs.data_dir().join("selfup"))
+            .unwrap_or_else(|| PathBuf::from(".selfup"))
+    }
+}
