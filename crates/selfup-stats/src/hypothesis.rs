@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dist;
+use crate::error::{Result, StatsError};
 
 /// Which alternative a test is against. Differences are always `x − y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -82,5 +83,23 @@ impl TestResult {
     /// True when the p-value is below `alpha`.
     pub fn significant(&self, alpha: f64) -> bool {
         self.p_value < alpha
+    }
+
+    /// Refuses a result with a NaN anywhere (finite inputs whose differences
+    /// or squares overflow `f64`).
+    pub(crate) fn checked(self) -> Result<TestResult> {
+        let bounds = [self.ci_low, self.ci_high, self.df];
+        if self.statistic.is_nan()
+            || self.p_value.is_nan()
+            || self.effect.is_nan()
+            || self.std_error.is_nan()
+            || bounds.iter().flatten().any(|b| b.is_nan())
+        {
+            return Err(StatsError::invalid(
+                "data",
+                "values whose differences and squares fit in an f64",
+            ));
+        }
+        Ok(self)
     }
 }

@@ -37,7 +37,7 @@ pub fn relative_lift(
     let lift = ratio - 1.0;
     let z = lift / se;
     let (ci_low, ci_high) = alternative.interval(lift, se, alpha, dist::normal_quantile);
-    Ok(TestResult {
+    TestResult {
         statistic: z,
         p_value: alternative.normal_p(z),
         effect: lift,
@@ -47,5 +47,6 @@ pub fn relative_lift(
         df: None,
         alternative,
         confidence: 1.0 - alpha,
-    })
+    }
+    .checked()
 }

@@ -50,7 +50,7 @@ pub fn two_proportion_z(
     }
     let z = diff / se_test;
     let (ci_low, ci_high) = alternative.interval(diff, se_unpooled, alpha, dist::normal_quantile);
-    Ok(TestResult {
+    TestResult {
         statistic: z,
         p_value: alternative.normal_p(z),
         effect: diff,
@@ -60,5 +60,6 @@ pub fn two_proportion_z(
         df: None,
         alternative,
         confidence: 1.0 - alpha,
-    })
+    }
+    .checked()
 }

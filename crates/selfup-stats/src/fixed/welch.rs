@@ -20,11 +20,13 @@ pub fn welch(x: &Moments, y: &Moments, alternative: Alternative, alpha: f64) -> 
         .into());
     }
     let se = var.sqrt();
-    let df = var * var / (vx * vx / (x.n - 1) as f64 + vy * vy / (y.n - 1) as f64);
+    // Welch–Satterthwaite, written with shares of the variance so it cannot overflow.
+    let (sx, sy) = (vx / var, vy / var);
+    let df = 1.0 / (sx * sx / (x.n - 1) as f64 + sy * sy / (y.n - 1) as f64);
     let diff = x.mean - y.mean;
     let t = diff / se;
     let (ci_low, ci_high) = alternative.interval(diff, se, alpha, |p| dist::t_quantile(p, df));
-    Ok(TestResult {
+    TestResult {
         statistic: t,
         p_value: alternative.p_value(t, |s| dist::t_sf(s, df)),
         effect: diff,
@@ -34,5 +36,6 @@ pub fn welch(x: &Moments, y: &Moments, alternative: Alternative, alpha: f64) -> 
         df: Some(df),
         alternative,
         confidence: 1.0 - alpha,
-    })
+    }
+    .checked()
 }

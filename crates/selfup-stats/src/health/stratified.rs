@@ -92,7 +92,8 @@ pub fn stratified_difference(
             df: None,
             alternative,
             confidence: 1.0 - alpha,
-        },
+        }
+        .checked()?,
         pooled_difference,
         per_stratum,
         simpson: pooled_difference * effect < 0.0,
