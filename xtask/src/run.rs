@@ -29,7 +29,15 @@ pub fn demo(root: &Path, extra: &[String]) -> Result<()> {
     let mut command = cargo();
     command
         .current_dir(root)
-        .args(["run", "--quiet", "--package", "selfup", "--", "demo", "--plugins"])
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "selfup",
+            "--",
+            "demo",
+            "--plugins",
+        ])
         .arg(root.join("target").join("plugins"))
         .args(extra);
     run(command, "the demo")
@@ -53,7 +61,10 @@ pub fn test(root: &Path, extra: &[String]) -> Result<()> {
     let mut plugin_units = cargo();
     plugin_units
         .current_dir(root)
-        .env("CARGO_TARGET_DIR", root.join("target").join("plugins-native"))
+        .env(
+            "CARGO_TARGET_DIR",
+            root.join("target").join("plugins-native"),
+        )
         .args(["test", "--quiet", "--manifest-path"])
         .arg(root.join("plugins").join("Cargo.toml"));
     run(plugin_units, "the plugins' unit tests")?;

@@ -40,6 +40,11 @@ impl Default for UnpackLimits {
 /// Why a package was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PackageError {
+    /// Nothing exists at the given path.
+    #[error(
+        "there is nothing at {0}; give the path of a package directory or .zip (see `cargo xtask plugins` for examples)"
+    )]
+    Missing(PathBuf),
     /// The package could not be read at all.
     #[error("cannot read the package {path}: {source}")]
     Unreadable {
@@ -140,9 +145,12 @@ pub fn stage(
             path: staging_root.to_owned(),
             source: e,
         })?;
-    let meta = std::fs::metadata(source).map_err(|e| PackageError::Unreadable {
-        path: source.to_owned(),
-        source: e,
+    let meta = std::fs::metadata(source).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => PackageError::Missing(source.to_owned()),
+        _ => PackageError::Unreadable {
+            path: source.to_owned(),
+            source: e,
+        },
     })?;
     let mut files = if meta.is_dir() {
         stage_directory(source, dir.path(), limits)?

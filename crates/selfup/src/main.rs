@@ -46,13 +46,17 @@ fn main() -> ExitCode {
 fn init_tracing(command: &Command) {
     let default = match command {
         Command::Serve(_) => "info",
-        _ => "warn",
+        // One-shot commands report their outcome themselves.
+        _ => "error",
     };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let filter = tracing_subscriber::EnvFilter::try_from_env("SELFUP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }
 

@@ -308,8 +308,13 @@ impl WasmHost {
             Some(c) => c,
             None => {
                 let bytes = bytes()?;
+                if !bytes.starts_with(b"\0asm") {
+                    return Err(HostError::InvalidComponent(
+                        "it is not WebAssembly at all (no \\0asm header)".into(),
+                    ));
+                }
                 let component = Component::new(engine, &bytes)
-                    .map_err(|e| HostError::InvalidComponent(format!("{e:#}")))?;
+                    .map_err(|e| HostError::InvalidComponent(one_line(&format!("{e:#}"))))?;
                 if let Some(path) = &cached
                     && let Err(e) = write_cache(path, &component)
                 {
@@ -338,6 +343,11 @@ impl WasmHost {
                 .join(format!("{hash}.cwasm")),
         )
     }
+}
+
+/// Collapses a multi-line error chain into one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn write_cache(path: &Path, component: &Component) -> Result<(), Box<dyn std::error::Error>> {

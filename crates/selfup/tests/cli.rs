@@ -1,0 +1,282 @@
+//! End-to-end: the `selfup` binary driven as a user would, without the gateway.
+
+mod common;
+
+use common::{TestHome, expect_file, package, plugins_dir, scrub};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn install_list_call_activate_remove() {
+    let home = TestHome::new();
+    // One package as a zip, one as a directory.
+    let zip = package("text-summarize-1.0.0", true);
+    let dir = package("text-stats-1.0.0", false);
+    let out = home.ok(&["plugin", "install", zip.to_str().expect("utf-8")]);
+    assert_eq!(
+        out,
+        "installed text-summarize@1.0.0\n  active for: text.summarize\n"
+    );
+    home.ok(&["plugin", "install", dir.to_str().expect("utf-8")]);
+    let v2 = package("text-summarize-2.0.0", true);
+    let out = home.ok(&["plugin", "install", v2.to_str().expect("utf-8")]);
+    assert!(out.contains("not active for: text.summarize"), "{out}");
+    expect_file("plugin-list.txt", &home.ok(&["plugin", "list"]));
+
+    let listed: serde_json::Value =
+        serde_json::from_str(&home.ok(&["plugin", "list", "--json"])).expect("json");
+    let rows = listed.as_array().expect("array");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["name"], "text-stats");
+    assert_eq!(rows[1]["version"], "1.0.0");
+    assert_eq!(rows[1]["active"], true);
+    assert_eq!(rows[2]["active"], false);
+
+    let text = "Selfup runs plugins. It measures every call. It upgrades them safely. The end.";
+    let input = serde_json::json!({ "text": text, "max_sentences": 2 }).to_string();
+    let out = home.ok(&["plugin", "call", "text.summarize", "--input", &input]);
+    let output: serde_json::Value = serde_json::from_str(&out).expect("output json");
+    assert_eq!(
+        output["method"], "lead",
+        "1.0.0 serves until 2.0.0 is activated"
+    );
+    assert_eq!(output["sentences"].as_array().expect("sentences").len(), 2);
+
+    let out = home.ok(&["plugin", "activate", "text-summarize@2.0.0"]);
+    assert_eq!(
+        out,
+        "text-summarize@2.0.0 is now active for: text.summarize\n"
+    );
+    let out = home.ok(&[
+        "plugin",
+        "call",
+        "text.summarize",
+        "--input",
+        &input,
+        "--subject",
+        "alice",
+    ]);
+    let output: serde_json::Value = serde_json::from_str(&out).expect("output json");
+    assert_eq!(output["method"], "tf");
+
+    let stats = home.ok(&[
+        "plugin",
+        "call",
+        "text.stats",
+        "--input",
+        r#"{"text":"one two three."}"#,
+    ]);
+    assert!(stats.contains(r#""words":3"#), "{stats}");
+
+    let summary: serde_json::Value =
+        serde_json::from_str(&home.ok(&["telemetry", "summary", "--json"])).expect("summary");
+    let calls: Vec<(String, u64)> = summary
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}@{}",
+                    r["plugin"].as_str().unwrap_or(""),
+                    r["version"].as_str().unwrap_or("")
+                ),
+                r["calls"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        vec![
+            ("text-stats@1.0.0".into(), 1),
+            ("text-summarize@1.0.0".into(), 1),
+            ("text-summarize@2.0.0".into(), 1)
+        ]
+    );
+
+    let out = home.run(&["plugin", "remove", "text-summarize@2.0.0"]);
+    assert_eq!(out.status.code(), Some(1));
+    expect_file("remove-active-refused.txt", &stderr(&out));
+    home.ok(&["plugin", "remove", "text-summarize@1.0.0"]);
+    assert_eq!(
+        home.ok(&["plugin", "remove", "text-summarize"]),
+        "removed text-summarize@2.0.0\n"
+    );
+    let out = home.run(&["plugin", "call", "text.summarize", "--input", "{}"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).starts_with(
+            "error: unknown_capability: no installed plugin provides \"text.summarize\""
+        ),
+        "{}",
+        stderr(&out)
+    );
+    home.ok(&["plugin", "health"]);
+}
+
+#[test]
+fn call_failures_exit_3_with_the_error_kind() {
+    let home = TestHome::new();
+    home.install("test-spin-1.0.0");
+    home.install("test-alloc-1.0.0");
+    home.install("text-stats-1.0.0");
+    let cases = [
+        ("test.spin", r#"{"spin":true}"#, "error: timeout: "),
+        (
+            "test.alloc",
+            r#"{"alloc":true}"#,
+            "error: resource_exhausted: ",
+        ),
+        ("text.stats", r#"{"wrong":1}"#, "error: invalid_input: "),
+        ("nope.nothing", "{}", "error: unknown_capability: "),
+    ];
+    for (capability, input, prefix) in cases {
+        let out = home.run(&["plugin", "call", capability, "--input", input]);
+        assert_eq!(out.status.code(), Some(3), "{capability}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(prefix),
+            "{capability}: {}",
+            stderr(&out)
+        );
+    }
+    let out = home.run(&["plugin", "call", "text.stats", "--input", "{not json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--input is not valid JSON"),
+        "{}",
+        stderr(&out)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&home.ok(&["telemetry", "summary", "--json"])).expect("summary");
+    let errors: u64 = summary
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["errors"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(errors, 4, "every failed call is recorded: {summary}");
+}
+
+/// A listing of everything in the home except the wasmtime cache, with sizes.
+fn snapshot(home: &std::path::Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![home.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(home)
+                .expect("prefix")
+                .display()
+                .to_string();
+            if rel.starts_with("cache") || rel.ends_with("-shm") || rel.ends_with("-wal") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((rel, std::fs::metadata(&path).expect("meta").len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn failed_installs_change_nothing() {
+    let home = TestHome::new();
+    home.install("text-stats-1.0.0");
+    let before_list = home.ok(&["plugin", "list", "--json"]);
+    let before = snapshot(home.path());
+    let work = tempfile::tempdir().expect("work");
+
+    // A manifest with a bad field.
+    let bad = work.path().join("bad");
+    std::fs::create_dir(&bad).expect("mkdir");
+    std::fs::copy(
+        plugins_dir().join("text-stats-1.0.0/plugin.wasm"),
+        bad.join("plugin.wasm"),
+    )
+    .expect("copy");
+    std::fs::write(
+        bad.join("manifest.json"),
+        r#"{"name":"bad-plugin","version":"1.0","entry_point":"plugin.wasm","provided_capabilities":["x.y"]}"#,
+    )
+    .expect("manifest");
+    // Code that is not a component.
+    let garbage = work.path().join("garbage");
+    std::fs::create_dir(&garbage).expect("mkdir");
+    std::fs::write(garbage.join("plugin.wasm"), b"definitely not wasm").expect("wasm");
+    std::fs::write(
+        garbage.join("manifest.json"),
+        r#"{"name":"garbage","version":"1.0.0","entry_point":"plugin.wasm","provided_capabilities":["x.y"]}"#,
+    )
+    .expect("manifest");
+    let missing = work.path().join("nowhere.zip");
+    let installed_again = plugins_dir().join("text-stats-1.0.0.zip");
+
+    let cases = [
+        (bad, "bad-manifest.txt"),
+        (garbage, "not-a-component.txt"),
+        (missing, "missing-package.txt"),
+        (installed_again, "already-installed.txt"),
+    ];
+    for (path, expectation) in cases {
+        let out = home.run(&["plugin", "install", path.to_str().expect("utf-8")]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{expectation}: {}",
+            stderr(&out)
+        );
+        let message = scrub(&scrub(&stderr(&out), work.path()), &plugins_dir());
+        expect_file(expectation, &message);
+        assert_eq!(
+            snapshot(home.path()),
+            before,
+            "{expectation}: the home changed"
+        );
+    }
+    assert_eq!(home.ok(&["plugin", "list", "--json"]), before_list);
+}
+
+#[test]
+fn config_check_catches_errors_with_file_line_and_column() {
+    let home = TestHome::new();
+    let work = tempfile::tempdir().expect("work");
+    let good = work.path().join("good.yaml");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/default.yaml"),
+        &good,
+    )
+    .expect("copy");
+    let out = home.ok(&["config", "check", good.to_str().expect("utf-8")]);
+    assert!(out.ends_with("good.yaml: valid\n"), "{out}");
+
+    let bad = work.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "self_upgrading_loop:\n  cycle:\n    interval_minuts: 5\n  rollout:\n    stages:\n      - name: canary\n        traffic_percentage: 150\n        duration_hours: 1\n  decision:\n    auto_approve_threshold: 1.5\n",
+    )
+    .expect("write");
+    let out = home.run(&["config", "check", bad.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    expect_file(
+        "config-check-errors.txt",
+        &scrub(&stderr(&out), work.path()),
+    );
+
+    // Every command refuses to run on an invalid configuration.
+    let out = home.run(&["--config", bad.to_str().expect("utf-8"), "plugin", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let shown = home.ok(&["config", "show"]);
+    assert!(shown.contains("interval_minutes: 60"), "{shown}");
+    let shown_file = work.path().join("shown.yaml");
+    std::fs::write(&shown_file, &shown).expect("write");
+    home.ok(&["config", "check", shown_file.to_str().expect("utf-8")]);
+}

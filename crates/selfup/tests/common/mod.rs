@@ -1,0 +1,235 @@
+//! Helpers for end-to-end tests: run the built `selfup` binary as a user
+//! would, against a fresh home, and talk to `selfup serve` over HTTP.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The example packages built by `cargo xtask plugins`.
+pub fn plugins_dir() -> PathBuf {
+    let dir = std::env::var_os("SELFUP_PLUGINS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/plugins"));
+    assert!(
+        dir.join("test-echo-1.0.0.zip").is_file(),
+        "the example plugins are not built in {}; run `cargo xtask plugins` (cargo xtask test does it)",
+        dir.display()
+    );
+    dir
+}
+
+/// A package path: `name-version.zip`, or the unpacked directory.
+pub fn package(id: &str, zipped: bool) -> PathBuf {
+    let base = plugins_dir().join(id);
+    if zipped {
+        plugins_dir().join(format!("{id}.zip"))
+    } else {
+        base
+    }
+}
+
+/// A fresh selfup home for one test.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestHome {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `selfup --home <home> args…`
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_selfup"));
+        command
+            .arg("--home")
+            .arg(self.path())
+            .args(args)
+            .env_remove("SELFUP_LOG");
+        command
+    }
+
+    /// Runs selfup and returns its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run selfup")
+    }
+
+    /// Runs selfup, asserts success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "selfup {args:?} failed with {}:\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Installs a built example package (zip).
+    pub fn install(&self, id: &str) {
+        let path = plugins_dir().join(format!("{id}.zip"));
+        self.ok(&["plugin", "install", path.to_str().expect("utf-8")]);
+    }
+
+    /// Starts `selfup serve` on an ephemeral loopback port.
+    pub fn serve(&self) -> Gateway {
+        let mut child = self
+            .command(&["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn selfup serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("a line").expect("read");
+        let url = first
+            .strip_prefix("selfup gateway listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_owned();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Gateway {
+            child: Some(child),
+            url,
+            client: reqwest::Client::new(),
+        }
+    }
+}
+
+/// A running `selfup serve`, stopped with SIGTERM when dropped.
+pub struct Gateway {
+    child: Option<Child>,
+    pub url: String,
+    pub client: reqwest::Client,
+}
+
+impl Gateway {
+    /// POSTs a call; returns status and JSON body.
+    pub async fn call(
+        &self,
+        capability: &str,
+        subject: &str,
+        input: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.post(
+            &format!("/v1/capabilities/{capability}/call"),
+            serde_json::json!({ "subject": subject, "input": input }),
+        )
+        .await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request");
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.expect("json")
+    }
+
+    /// Stops the gateway with SIGTERM and waits; its telemetry is flushed.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => {
+                        assert!(status.success(), "selfup serve exited with {status}");
+                        return;
+                    }
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    _ => {
+                        let _ = child.kill();
+                        panic!("selfup serve did not stop within 20s of SIGTERM");
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Compares `actual` with `tests/data/cli/<name>`; with `UPDATE_EXPECT=1`
+/// rewrites the file instead.
+pub fn expect_file(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/cli")
+        .join(name);
+    if std::env::var_os("UPDATE_EXPECT").is_some() {
+        std::fs::write(&path, actual).expect("update expectation");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with UPDATE_EXPECT=1 to create it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (UPDATE_EXPECT=1 updates it)",
+        path.display()
+    );
+}
+
+/// Replaces a home path in output so snapshots are stable.
+pub fn scrub(text: &str, home: &Path) -> String {
+    text.replace(&home.display().to_string(), "<HOME>")
+}
