@@ -71,6 +71,7 @@ fn document(rng: &mut Rng) -> (Value, String) {
             "$.order.items[0].sku",
             "$.order.items[-1].qty",
             "$.order.headers[\"content-type\"]",
+            "$.order.headers.x-request-id",
         ])
         .to_string();
     (doc, path)
