@@ -7,13 +7,13 @@
 //! null, so `P(sup Λ ≥ 1/α) ≤ α` however often one looks. The always-valid
 //! p-value is `p_n = min(p_{n−1}, 1/Λ_n)`: it never rises. Guardrails use the
 //! one-sided (half-normal) mixture. [`formulas`] holds the closed forms,
-//! [`test`] the stateful test a rollout gate keeps between looks.
+//! [`monitor`] the stateful test a rollout gate keeps between looks.
 
 pub mod formulas;
-pub mod test;
+pub mod monitor;
 
 pub use formulas::{
     ln_mixture_ratio, ln_mixture_ratio_one_sided, one_sided_radius, optimal_mixing_variance,
     two_sided_radius,
 };
-pub use test::{SequentialConfig, SequentialLook, SequentialState, SequentialTest};
+pub use monitor::{SequentialConfig, SequentialLook, SequentialState, SequentialTest};
