@@ -194,9 +194,10 @@ pub fn sample_size(
     if at(lo)? >= target_power {
         hi = lo;
     } else {
-        while at(hi)? < target_power {
+        // Terminates: power at MAX_N reaches the target and power grows with n.
+        while at(hi)? < target_power && hi < MAX_N {
             lo = hi;
-            hi *= 2.0;
+            hi = (hi * 2.0).min(MAX_N);
         }
     }
     for _ in 0..200 {

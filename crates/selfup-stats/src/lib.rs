@@ -14,6 +14,8 @@
 //! `x − y` (as R and SciPy); too little data is the typed
 //! [`Insufficient`] error, never a NaN.
 
+#![warn(missing_docs)]
+
 pub mod assignment;
 pub mod calculator;
 pub mod design;

@@ -186,6 +186,10 @@ impl RankSketch {
         if count == 0 {
             return Ok(());
         }
+        let total = self.count.checked_add(count).ok_or(StatsError::invalid(
+            "count",
+            "a total number of observations below 2^64",
+        ))?;
         match &mut self.bins {
             Bins::Exact(map) => *map.entry(ordered_bits(x)).or_insert(0) += count,
             Bins::Log {
@@ -206,7 +210,7 @@ impl RankSketch {
                 }
             }
         }
-        self.count += count;
+        self.count = total;
         Ok(())
     }
 

@@ -99,3 +99,30 @@ pub fn stratified_difference(
         simpson: pooled_difference * effect < 0.0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simpsons_paradox_is_flagged() {
+        // Early stage: 5 % candidate traffic while the metric is high; late
+        // stage: 50 % while it is low. The candidate is 0.5 better in both.
+        let m = |n, mean| Moments::from_mean_sd(n, mean, 1.0).unwrap();
+        let strata = [
+            Stratum {
+                x: m(50, 10.5),
+                y: m(950, 10.0),
+            },
+            Stratum {
+                x: m(1000, 5.5),
+                y: m(1000, 5.0),
+            },
+        ];
+        let r = stratified_difference(&strata, Alternative::TwoSided, 0.05).unwrap();
+        assert!(r.pooled_difference < -1.5, "{r:?}");
+        assert!((r.combined.effect - 0.5).abs() < 1e-12);
+        assert!(r.simpson);
+        assert!(r.combined.p_value < 1e-6);
+    }
+}
