@@ -69,14 +69,20 @@ fn floor_calls(engine: &Engine, component: &Component, calls: u64) -> Duration {
     let (mut store, plugin) = floor_instance(engine, component);
     let started = Instant::now();
     for _ in 0..calls {
-        let out = plugin.call_execute(&mut store, "test.echo", INPUT).expect("trap").expect("ok");
+        let out = plugin
+            .call_execute(&mut store, "test.echo", INPUT)
+            .expect("trap")
+            .expect("ok");
         std::hint::black_box(out);
     }
     started.elapsed()
 }
 
 fn host_calls(plugin: &Arc<WasmPlugin>, calls: u64) -> Duration {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
     rt.block_on(async {
         // Warm the instance so instantiation is not measured.
         plugin.call("test.echo", INPUT).await.output.expect("ok");
@@ -92,7 +98,11 @@ fn host_calls(plugin: &Arc<WasmPlugin>, calls: u64) -> Duration {
 fn on_threads(threads: usize, f: impl Fn() -> Duration + Sync) -> Duration {
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(&f)).collect();
-        handles.into_iter().map(|h| h.join().expect("thread")).max().unwrap_or_default()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .max()
+            .unwrap_or_default()
     })
 }
 
@@ -104,8 +114,9 @@ fn median(mut samples: Vec<f64>) -> f64 {
 fn main() {
     let dir = package_dir();
     let wasm = std::fs::read(dir.join("plugin.wasm")).expect("run `cargo xtask plugins` first");
-    let manifest = PluginManifest::from_json(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
-        .expect("manifest");
+    let manifest =
+        PluginManifest::from_json(&std::fs::read(dir.join("manifest.json")).expect("manifest"))
+            .expect("manifest");
 
     let floor_engine = Engine::new(&Config::new()).expect("engine");
     let floor_component = Component::new(&floor_engine, &wasm).expect("component");
@@ -120,21 +131,40 @@ fn main() {
         })
         .expect("load");
 
-    println!("calls per run: {CALLS} per thread, {RUNS} runs, median reported; input {} bytes", INPUT.len());
+    println!(
+        "calls per run: {CALLS} per thread, {RUNS} runs, median reported; input {} bytes",
+        INPUT.len()
+    );
     println!("{:<28} {:>10} {:>14}", "case", "µs/call", "calls/s");
     for threads in [1usize, 2] {
         let mut floor_us = Vec::new();
         let mut host_us = Vec::new();
         for _ in 0..RUNS {
-            let t = on_threads(threads, || floor_calls(&floor_engine, &floor_component, CALLS));
+            let t = on_threads(threads, || {
+                floor_calls(&floor_engine, &floor_component, CALLS)
+            });
             floor_us.push(t.as_secs_f64() * 1e6 / CALLS as f64);
             let t = on_threads(threads, || host_calls(&plugin, CALLS));
             host_us.push(t.as_secs_f64() * 1e6 / CALLS as f64);
         }
         let (f, h) = (median(floor_us), median(host_us));
         let rate = |us: f64| threads as f64 * 1e6 / us;
-        println!("{:<28} {:>10.3} {:>14.0}", format!("floor (typed call), {threads} thr"), f, rate(f));
-        println!("{:<28} {:>10.3} {:>14.0}", format!("selfup host, {threads} thr"), h, rate(h));
-        println!("{:<28} {:>10.2}x", format!("ratio host/floor, {threads} thr"), h / f);
+        println!(
+            "{:<28} {:>10.3} {:>14.0}",
+            format!("floor (typed call), {threads} thr"),
+            f,
+            rate(f)
+        );
+        println!(
+            "{:<28} {:>10.3} {:>14.0}",
+            format!("selfup host, {threads} thr"),
+            h,
+            rate(h)
+        );
+        println!(
+            "{:<28} {:>10.2}x",
+            format!("ratio host/floor, {threads} thr"),
+            h / f
+        );
     }
 }

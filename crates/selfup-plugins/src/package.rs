@@ -269,7 +269,16 @@ struct Budget<'a> {
     seen: HashSet<String>,
 }
 
-impl Budget<'_> {
+impl<'a> Budget<'a> {
+    fn new(limits: &'a UnpackLimits) -> Self {
+        Self {
+            limits,
+            total: 0,
+            entries: 0,
+            seen: HashSet::new(),
+        }
+    }
+
     fn admit(&mut self, name: &str, size: u64) -> Result<(), PackageError> {
         self.entries += 1;
         if self.entries > self.limits.max_entries {
@@ -336,12 +345,7 @@ fn stage_zip(
     };
     let mut archive =
         ZipArchive::with_config(config, std::io::BufReader::new(file)).map_err(not_zip)?;
-    let mut budget = Budget {
-        limits,
-        total: 0,
-        entries: 0,
-        seen: HashSet::new(),
-    };
+    let mut budget = Budget::new(limits);
     let mut files = Vec::new();
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(not_zip)?;
@@ -411,12 +415,7 @@ fn stage_directory(
     staging: &Path,
     limits: &UnpackLimits,
 ) -> Result<Vec<StagedFile>, PackageError> {
-    let mut budget = Budget {
-        limits,
-        total: 0,
-        entries: 0,
-        seen: HashSet::new(),
-    };
+    let mut budget = Budget::new(limits);
     let mut files = Vec::new();
     let mut pending = vec![(source.to_owned(), String::new())];
     while let Some((dir, prefix)) = pending.pop() {

@@ -46,6 +46,9 @@ pub enum Command {
     /// Read the telemetry.
     #[command(subcommand)]
     Telemetry(TelemetryCommand),
+    /// Statistics calculator: the tests the rollout gates use.
+    #[command(subcommand)]
+    Stats(StatsCommand),
     /// Run the demo: a fresh home, the example plugins, a simulated agent
     /// workload over HTTP, and the telemetry summary.
     Demo(DemoArgs),
@@ -147,4 +150,115 @@ pub struct DemoArgs {
     /// Keep the demo's home directory here instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep_home: Option<PathBuf>,
+}
+
+/// `selfup stats …` (two-sided tests; `--json` prints the result as JSON).
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Two-proportion z-test: --a 5/83 --b 12/99 (effect = a − b).
+    Ztest {
+        /// Arm a as successes/trials.
+        #[arg(long)]
+        a: String,
+        /// Arm b as successes/trials.
+        #[arg(long)]
+        b: String,
+        /// Use the unpooled (Wald) standard error instead of the pooled one.
+        #[arg(long)]
+        unpooled: bool,
+        /// Significance level of the confidence interval.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Welch's t-test from summaries: --a n,mean,sd --b n,mean,sd.
+    Welch {
+        /// Arm a as n,mean,sd.
+        #[arg(long)]
+        a: String,
+        /// Arm b as n,mean,sd.
+        #[arg(long)]
+        b: String,
+        /// Significance level of the confidence interval.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mann–Whitney U with the Hodges–Lehmann shift: --a FILE --b FILE
+    /// (one number per line; `#` starts a comment).
+    Mannwhitney {
+        /// File with arm a's values.
+        #[arg(long)]
+        a: PathBuf,
+        /// File with arm b's values.
+        #[arg(long)]
+        b: PathBuf,
+        /// Significance level of the shift's confidence interval.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sample-ratio mismatch: --counts 1000,1200 --weights 0.5,0.5.
+    Srm {
+        /// Observed count per arm.
+        #[arg(long)]
+        counts: String,
+        /// Configured weight per arm.
+        #[arg(long)]
+        weights: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Power, sample size or minimum detectable effect.
+    Power {
+        /// Baseline rate of a proportion metric.
+        #[arg(long, conflicts_with = "sd")]
+        baseline: Option<f64>,
+        /// Standard deviation of a mean metric.
+        #[arg(long)]
+        sd: Option<f64>,
+        /// Absolute effect to detect.
+        #[arg(long)]
+        effect: Option<f64>,
+        /// Observations per arm.
+        #[arg(long)]
+        n: Option<u64>,
+        /// Significance level.
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Target power.
+        #[arg(long, default_value_t = 0.8)]
+        power: f64,
+        /// Plan for the sequential (always-valid) test.
+        #[arg(long)]
+        sequential: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sticky assignment bucket (GrowthBook hash v2) of a subject.
+    Hash {
+        /// The experiment's seed.
+        #[arg(long)]
+        seed: String,
+        /// The subject.
+        #[arg(long)]
+        subject: String,
+        /// Arm weights, to also name the arm.
+        #[arg(long)]
+        weights: Option<String>,
+        /// Share of subjects in the experiment (0–1).
+        #[arg(long)]
+        coverage: Option<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -67,10 +67,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo(args) = &cli.command {
         return demo::run(args).await;
     }
+    if let Command::Stats(command) = &cli.command {
+        return commands::stats::run(command);
+    }
     let ctx = Context::load(&cli.global)?;
     match cli.command {
         Command::Config(ConfigCommand::Show) => commands::config::show(&ctx),
-        Command::Config(ConfigCommand::Check { .. }) | Command::Demo(_) => Ok(()),
+        Command::Config(ConfigCommand::Check { .. }) | Command::Demo(_) | Command::Stats(_) => {
+            Ok(())
+        }
         Command::Plugin(PluginCommand::Install { path, activate }) => {
             commands::plugin::install(&ctx, &path, activate)
         }

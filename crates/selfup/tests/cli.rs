@@ -280,3 +280,68 @@ fn config_check_catches_errors_with_file_line_and_column() {
     std::fs::write(&shown_file, &shown).expect("write");
     home.ok(&["config", "check", shown_file.to_str().expect("utf-8")]);
 }
+
+#[test]
+fn the_stats_calculator_reproduces_published_values() {
+    let home = TestHome::new();
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&home.ok(args)).expect("json output")
+    };
+    // Within half a unit of the published value's last digit.
+    let close = |v: &serde_json::Value, published: &str| {
+        let got = v.as_f64().expect("number");
+        let expected: f64 = published.parse().expect("number");
+        let decimals = published.split('.').nth(1).map_or(0, str::len) as i32;
+        assert!(
+            (got - expected).abs() <= 0.5 * 10f64.powi(-decimals),
+            "{got} vs {published}"
+        );
+    };
+    let z = json(&["stats", "ztest", "--a", "5/83", "--b", "12/99", "--json"]);
+    close(&z["statistic"], "-1.4078304");
+    close(&z["p_value"], "0.1591813");
+    let srm = json(&[
+        "stats",
+        "srm",
+        "--counts",
+        "1000,1200",
+        "--weights",
+        "0.5,0.5",
+        "--json",
+    ]);
+    close(&srm["p_value"], "0.000020079");
+    let hash = json(&[
+        "stats",
+        "hash",
+        "--seed",
+        "seed",
+        "--subject",
+        "a",
+        "--json",
+    ]);
+    close(&hash["bucket"], "0.0505");
+
+    let work = tempfile::tempdir().expect("work");
+    let (a, b) = (work.path().join("a.txt"), work.path().join("b.txt"));
+    std::fs::write(&a, "1\n2\n2\n3\n3\n3\n4\n").expect("a");
+    std::fs::write(&b, "3\n4\n4\n5\n5\n6\n6\n").expect("b");
+    let mw = json(&[
+        "stats",
+        "mannwhitney",
+        "--a",
+        a.to_str().expect("utf-8"),
+        "--b",
+        b.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    close(&mw["statistic"], "3.5");
+    close(&mw["p_value"], "0.0075909");
+
+    let out = home.run(&["stats", "welch", "--a", "10,1", "--b", "10,1,1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--a: cannot read \"10,1\"; expected n,mean,sd"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -3,4 +3,5 @@
 pub mod config;
 pub mod plugin;
 pub mod serve;
+pub mod stats;
 pub mod telemetry;
