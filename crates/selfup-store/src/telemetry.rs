@@ -185,7 +185,7 @@ impl TelemetrySink {
 }
 
 fn run(mut conn: Connection, rx: Receiver<Message>, counters: Arc<Counters>, max_batch: usize) {
-    let mut targets: HashMap<(String, String, String), i64> = HashMap::new();
+    let mut targets = TargetCache::new();
     let mut batch: Vec<Message> = Vec::with_capacity(max_batch);
     loop {
         let first = match rx.recv() {
@@ -262,7 +262,7 @@ fn run(mut conn: Connection, rx: Receiver<Message>, counters: Arc<Counters>, max
 fn write_batch(
     conn: &mut Connection,
     batch: &[Message],
-    targets: &mut HashMap<(String, String, String), i64>,
+    targets: &mut TargetCache,
 ) -> Result<Vec<i64>, StoreError> {
     let tx = conn.transaction()?;
     let mut event_ids = Vec::new();
@@ -295,25 +295,37 @@ fn write_batch(
     Ok(event_ids)
 }
 
+/// `call_targets` ids by capability, plugin and version; nested so a
+/// lookup borrows the record's strings instead of allocating a key.
+type TargetCache = HashMap<String, HashMap<String, HashMap<String, i64>>>;
+
 fn target_id(
     conn: &Connection,
-    cache: &mut HashMap<(String, String, String), i64>,
+    cache: &mut TargetCache,
     r: &CallRecord,
 ) -> Result<i64, StoreError> {
-    let key = (r.capability.clone(), r.plugin.clone(), r.version.clone());
-    if let Some(id) = cache.get(&key) {
+    let cached = cache
+        .get(&r.capability)
+        .and_then(|by_plugin| by_plugin.get(&r.plugin))
+        .and_then(|by_version| by_version.get(&r.version));
+    if let Some(id) = cached {
         return Ok(*id);
     }
     conn.execute(
         "INSERT OR IGNORE INTO call_targets (capability, plugin, version) VALUES (?1, ?2, ?3)",
-        params![key.0, key.1, key.2],
+        params![r.capability, r.plugin, r.version],
     )?;
     let id: i64 = conn.query_row(
         "SELECT id FROM call_targets WHERE capability = ?1 AND plugin = ?2 AND version = ?3",
-        params![key.0, key.1, key.2],
+        params![r.capability, r.plugin, r.version],
         |row| row.get(0),
     )?;
-    cache.insert(key, id);
+    cache
+        .entry(r.capability.clone())
+        .or_default()
+        .entry(r.plugin.clone())
+        .or_default()
+        .insert(r.version.clone(), id);
     Ok(id)
 }
 
