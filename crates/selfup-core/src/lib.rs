@@ -8,6 +8,8 @@
 pub mod call;
 pub mod clock;
 pub mod config;
+pub mod dependencies;
 pub mod manifest;
 pub mod names;
 pub mod telemetry;
+pub mod upgrade;

@@ -66,6 +66,21 @@ pub struct PluginManifest {
     /// What the plugin may touch outside its sandbox.
     #[serde(default)]
     pub security_profile: SecurityProfile,
+    /// A call that undoes what this version did, made before a
+    /// `compensating` rollback reverts to the previous version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensating_action: Option<CompensatingAction>,
+}
+
+/// The call a `compensating` rollback makes on the version being rolled back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompensatingAction {
+    /// One of the plugin's own capabilities.
+    pub capability: CapabilityName,
+    /// The JSON input of the call; selfup adds `"upgrade_id"` and `"reason"`.
+    #[serde(default)]
+    pub input: serde_json::Value,
 }
 
 /// Resource limits of a plugin (defaults are the specification's).
@@ -217,6 +232,23 @@ impl PluginManifest {
                     self.name
                 ),
             ));
+        }
+        if let Some(action) = &self.compensating_action {
+            if !self.provided_capabilities.contains(&action.capability) {
+                return Err(ManifestError::new(
+                    "compensating_action.capability",
+                    format!(
+                        "\"{}\" is not one of provided_capabilities; the compensating call must be one of the plugin's own capabilities",
+                        action.capability
+                    ),
+                ));
+            }
+            if !(action.input.is_object() || action.input.is_null()) {
+                return Err(ManifestError::new(
+                    "compensating_action.input",
+                    "give a JSON object (selfup adds \"upgrade_id\" and \"reason\" to it)",
+                ));
+            }
         }
         self.resource_limits.validate()?;
         self.security_profile.validate()
@@ -470,7 +502,7 @@ mod tests {
             ),
             (
                 with("colour", "red".into()),
-                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`; remove it or correct its spelling",
+                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`; remove it or correct its spelling",
             ),
             (
                 with("entry_point", "../x.wasm".into()),

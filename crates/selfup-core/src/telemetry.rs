@@ -33,6 +33,56 @@ pub struct CallRecord {
     pub error_kind: Option<ErrorKind>,
     /// What it cost.
     pub cost: CallCost,
+    /// The experiment arm the call belonged to, during a rollout.
+    pub experiment: Option<ExperimentTag>,
+}
+
+/// Which side of a rollout served a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arm {
+    /// The version serving before the upgrade.
+    Incumbent,
+    /// The new version, serving live traffic.
+    Candidate,
+    /// The new version answering a mirrored request; its answer was
+    /// compared with the incumbent's and discarded.
+    Shadow,
+}
+
+impl Arm {
+    /// A small stable integer for compact storage.
+    pub fn code(self) -> u8 {
+        match self {
+            Arm::Incumbent => 0,
+            Arm::Candidate => 1,
+            Arm::Shadow => 2,
+        }
+    }
+
+    /// The inverse of [`Arm::code`].
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Arm::Incumbent),
+            1 => Some(Arm::Candidate),
+            2 => Some(Arm::Shadow),
+            _ => None,
+        }
+    }
+}
+
+/// Ties a call to the rollout stage and arm it was served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExperimentTag {
+    /// The upgrade whose rollout this is.
+    pub upgrade_id: i64,
+    /// The rollout stage index.
+    pub stage: u32,
+    /// The arm.
+    pub arm: Arm,
+    /// For shadow calls: whether the candidate's answer differed from the
+    /// incumbent's.
+    pub mismatch: Option<bool>,
 }
 
 /// The kinds of events an agent reports about itself.

@@ -1,19 +1,21 @@
-//! The router: which loaded plugin version serves each capability. The
-//! table is swapped atomically, so calls never wait for a reload.
+//! The router: which loaded plugin version serves each capability, and
+//! how a rollout splits or mirrors its traffic. The table is swapped
+//! atomically, so calls never wait for a reload.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use selfup_plugins::RunningPlugin;
+use selfup_store::registry::Route;
 use selfup_store::{Store, StoreError};
 
 use crate::loader::PluginLoader;
 
-/// Where calls for one capability go.
+/// A plugin version calls can go to.
 #[derive(Clone)]
 pub struct RouteTarget {
-    /// The serving plugin's name.
+    /// The plugin's name.
     pub plugin: Arc<str>,
     /// Its version.
     pub version: Arc<str>,
@@ -21,16 +23,40 @@ pub struct RouteTarget {
     pub runner: Result<Arc<dyn RunningPlugin>, Arc<str>>,
 }
 
+/// How a rollout takes part in routing.
+#[derive(Clone)]
+pub struct RolloutTarget {
+    /// The upgrade being rolled out.
+    pub upgrade_id: i64,
+    /// Its current stage.
+    pub stage: u32,
+    /// Share of subjects the candidate serves, in [0, 1].
+    pub fraction: f64,
+    /// Seed of the sticky assignment hash.
+    pub seed: Arc<str>,
+    /// The candidate.
+    pub candidate: RouteTarget,
+}
+
+/// Everything the router knows about one capability.
+#[derive(Clone)]
+pub struct CapabilityRoute {
+    /// The active provider (the incumbent during a rollout), if any.
+    pub primary: Option<RouteTarget>,
+    /// The rollout in progress, if any.
+    pub rollout: Option<RolloutTarget>,
+}
+
 /// A snapshot of the routing.
 #[derive(Default)]
 pub struct RoutingTable {
-    routes: HashMap<String, RouteTarget>,
+    routes: HashMap<String, CapabilityRoute>,
     generation: Option<i64>,
 }
 
 impl RoutingTable {
-    /// The target of `capability`, if any plugin serves it.
-    pub fn get(&self, capability: &str) -> Option<&RouteTarget> {
+    /// The route of `capability`, if anything serves it.
+    pub fn get(&self, capability: &str) -> Option<&CapabilityRoute> {
         self.routes.get(capability)
     }
 
@@ -39,6 +65,11 @@ impl RoutingTable {
         let mut caps: Vec<&str> = self.routes.keys().map(String::as_str).collect();
         caps.sort_unstable();
         caps
+    }
+
+    /// The registry generation this table was built from.
+    pub fn generation(&self) -> Option<i64> {
+        self.generation
     }
 }
 
@@ -66,11 +97,6 @@ impl Router {
         self.table.load_full()
     }
 
-    /// The target of `capability` now.
-    pub fn route(&self, capability: &str) -> Option<RouteTarget> {
-        self.table.load().get(capability).cloned()
-    }
-
     /// Reloads the routing if the registry changed since the last load.
     /// Blocking (reads the store, may compile plugins): call it from a
     /// blocking context. Returns the plugins no longer routed, which the
@@ -81,10 +107,10 @@ impl Router {
             return Ok(Vec::new());
         }
         let routes = store.routes()?;
+        let rollouts = store.rollout_routes()?;
         let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
         let mut kept: HashMap<String, Arc<dyn RunningPlugin>> = HashMap::new();
-        let mut table = HashMap::new();
-        for route in &routes {
+        let mut target = |route: &Route| -> RouteTarget {
             let key = format!("{}#{}", route.manifest.id(), route.entry_hash);
             let runner = match kept.get(&key).or_else(|| loaded.get(&key)) {
                 Some(runner) => Ok(runner.clone()),
@@ -99,14 +125,41 @@ impl Router {
             if let Ok(runner) = &runner {
                 kept.insert(key, runner.clone());
             }
+            RouteTarget {
+                plugin: Arc::from(route.manifest.name.as_str()),
+                version: Arc::from(route.manifest.version.to_string()),
+                runner,
+            }
+        };
+        let mut table: HashMap<String, CapabilityRoute> = HashMap::new();
+        for route in &routes {
             table.insert(
                 route.capability.clone(),
-                RouteTarget {
-                    plugin: Arc::from(route.manifest.name.as_str()),
-                    version: Arc::from(route.manifest.version.to_string()),
-                    runner,
+                CapabilityRoute {
+                    primary: Some(target(route)),
+                    rollout: None,
                 },
             );
+        }
+        for r in &rollouts {
+            let candidate = target(&Route {
+                capability: r.rollout.capability.clone(),
+                manifest: r.candidate_manifest.clone(),
+                entry_hash: r.candidate_entry_hash.clone(),
+            });
+            let entry = table
+                .entry(r.rollout.capability.clone())
+                .or_insert(CapabilityRoute {
+                    primary: None,
+                    rollout: None,
+                });
+            entry.rollout = Some(RolloutTarget {
+                upgrade_id: r.rollout.upgrade_id,
+                stage: r.rollout.stage as u32,
+                fraction: (r.rollout.traffic_percentage / 100.0).clamp(0.0, 1.0),
+                seed: Arc::from(r.rollout.seed.as_str()),
+                candidate,
+            });
         }
         let retired = loaded
             .drain()
@@ -133,7 +186,7 @@ impl Router {
         }
     }
 
-    /// Every loaded plugin by `name@version`, for health checks.
+    /// Every loaded plugin by `name@version`, for listings and health checks.
     pub fn loaded(&self) -> Vec<(String, Arc<dyn RunningPlugin>)> {
         let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<(String, Arc<dyn RunningPlugin>)> = loaded

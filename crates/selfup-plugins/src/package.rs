@@ -197,6 +197,108 @@ pub fn stage(
     })
 }
 
+/// Reads only the manifest of the package at `source` (directory or zip),
+/// with the same refusals as [`stage`] for the manifest entry, writing
+/// nothing. Used to list a catalog without unpacking every package.
+pub fn read_manifest(source: &Path) -> Result<PluginManifest, PackageError> {
+    let meta = std::fs::metadata(source).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => PackageError::Missing(source.to_owned()),
+        _ => PackageError::Unreadable {
+            path: source.to_owned(),
+            source: e,
+        },
+    })?;
+    let no_manifest = || {
+        PackageError::Manifest(ManifestError {
+            field: String::new(),
+            message: "the package has no manifest.json at its root; add one describing the plugin"
+                .into(),
+            position: None,
+        })
+    };
+    let too_big = |size: u64| {
+        PackageError::Manifest(ManifestError {
+            field: String::new(),
+            message: format!("it is {size} bytes; the limit is {MAX_MANIFEST_BYTES} bytes"),
+            position: None,
+        })
+    };
+    let bytes = if meta.is_dir() {
+        let path = source.join("manifest.json");
+        let link = std::fs::symlink_metadata(&path).map_err(|_| no_manifest())?;
+        if !link.is_file() {
+            return Err(PackageError::UnsafeEntry {
+                name: "manifest.json".into(),
+                reason: "it is not a regular file".into(),
+            });
+        }
+        if link.len() > MAX_MANIFEST_BYTES as u64 {
+            return Err(too_big(link.len()));
+        }
+        std::fs::read(&path).map_err(|e| PackageError::Unreadable { path, source: e })?
+    } else {
+        let file = File::open(source).map_err(|e| PackageError::Unreadable {
+            path: source.to_owned(),
+            source: e,
+        })?;
+        let not_zip = |e: zip::result::ZipError| PackageError::NotAZip {
+            path: source.to_owned(),
+            detail: e.to_string(),
+        };
+        let config = Config {
+            archive_offset: ArchiveOffset::Known(0),
+        };
+        let mut archive =
+            ZipArchive::with_config(config, std::io::BufReader::new(file)).map_err(not_zip)?;
+        let matches: Vec<usize> = archive
+            .file_names_raw()
+            .enumerate()
+            .filter(|(_, name)| name.eq_ignore_ascii_case(b"manifest.json"))
+            .map(|(i, _)| i)
+            .collect();
+        let index = match matches.as_slice() {
+            [] => return Err(no_manifest()),
+            [one] => *one,
+            _ => {
+                return Err(PackageError::UnsafeEntry {
+                    name: "manifest.json".into(),
+                    reason: "another entry has the same name (ignoring case)".into(),
+                });
+            }
+        };
+        let mut entry = archive.by_index(index).map_err(not_zip)?;
+        if entry.is_symlink() || is_link_mode(entry.unix_mode()) {
+            return Err(PackageError::UnsafeEntry {
+                name: "manifest.json".into(),
+                reason: "it is a symbolic or hard link; packages hold regular files only".into(),
+            });
+        }
+        if entry.size() > MAX_MANIFEST_BYTES as u64 {
+            return Err(too_big(entry.size()));
+        }
+        let mut bytes = Vec::new();
+        (&mut entry)
+            .take(MAX_MANIFEST_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| PackageError::UnsafeEntry {
+                name: "manifest.json".into(),
+                reason: format!("its data does not decompress cleanly ({e})"),
+            })?;
+        if bytes.len() as u64 != entry.size() {
+            return Err(PackageError::UnsafeEntry {
+                name: "manifest.json".into(),
+                reason: format!(
+                    "it holds {}+ bytes but declares {}",
+                    bytes.len(),
+                    entry.size()
+                ),
+            });
+        }
+        bytes
+    };
+    Ok(PluginManifest::from_json(&bytes)?)
+}
+
 /// Checks one package-relative name and returns its normalised form.
 pub fn check_entry_name(raw: &[u8]) -> Result<String, PackageError> {
     let lossy = String::from_utf8_lossy(raw).into_owned();
@@ -585,6 +687,26 @@ mod tests {
         let err =
             stage(&path, &dir.path().join("s"), &UnpackLimits::default()).expect_err("manifest");
         assert!(err.to_string().contains("no manifest.json"), "{err}");
+    }
+
+    #[test]
+    fn the_manifest_alone_can_be_read_without_unpacking() {
+        let (dir, path) = zip_with(&[
+            ("manifest.json", MANIFEST.as_bytes()),
+            ("plugin.wasm", b"x"),
+        ]);
+        assert_eq!(read_manifest(&path).expect("zip").name.as_str(), "p");
+        let pkg = dir.path().join("pkg");
+        std::fs::create_dir(&pkg).expect("mkdir");
+        std::fs::write(pkg.join("manifest.json"), MANIFEST).expect("write");
+        assert_eq!(read_manifest(&pkg).expect("dir").name.as_str(), "p");
+        let (_dir, path) = zip_with(&[("plugin.wasm", b"x")]);
+        assert!(
+            read_manifest(&path)
+                .expect_err("none")
+                .to_string()
+                .contains("no manifest.json")
+        );
     }
 
     #[test]

@@ -15,12 +15,17 @@ const RUNS: usize = 3;
 
 fn record(i: u64) -> CallRecord {
     let capability = ["text.summarize", "json.query", "text.stats"][(i % 3) as usize];
-    let failed = i % 50 == 0;
+    let failed = i.is_multiple_of(50);
     CallRecord {
         ts_ms: 1_790_000_000_000 + (i / 100) as i64,
         capability: capability.to_owned(),
         plugin: capability.replace('.', "-"),
-        version: if i % 10 == 0 { "2.0.0" } else { "1.0.0" }.to_owned(),
+        version: if i.is_multiple_of(10) {
+            "2.0.0"
+        } else {
+            "1.0.0"
+        }
+        .to_owned(),
         subject_hash: (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) as i64,
         outcome: if failed { Outcome::Error } else { Outcome::Ok },
         error_kind: failed.then_some(ErrorKind::PluginError),
@@ -29,6 +34,7 @@ fn record(i: u64) -> CallRecord {
             peak_memory_bytes: 1 << 20,
             cpu_us: 80 + i % 700,
         },
+        experiment: None,
     }
 }
 

@@ -13,8 +13,12 @@ pub mod events;
 pub mod home;
 mod migrations;
 pub mod registry;
+pub mod rollouts;
+pub mod snapshots;
 pub mod system_clock;
 pub mod telemetry;
+pub mod tx;
+pub mod upgrades;
 
 pub use db::Store;
 pub use error::StoreError;

@@ -93,6 +93,83 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     ) STRICT;
     "#,
+    // 2: the upgrade lifecycle — upgrades and their events, rollouts,
+    // snapshots, sampled inputs, and experiment tags on calls.
+    r#"
+    CREATE TABLE upgrades (
+        id               INTEGER PRIMARY KEY,
+        kind             TEXT NOT NULL,
+        capability       TEXT NOT NULL,
+        plugin           TEXT NOT NULL,
+        from_version     TEXT,
+        to_version       TEXT NOT NULL,
+        source           TEXT NOT NULL,
+        state            TEXT NOT NULL,
+        stage            INTEGER,
+        reason           TEXT,
+        opportunity      REAL NOT NULL,
+        risk             REAL NOT NULL,
+        evidence         TEXT NOT NULL DEFAULT '{}',
+        created_at_ms    INTEGER NOT NULL,
+        updated_at_ms    INTEGER NOT NULL,
+        state_since_ms   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX upgrades_by_state ON upgrades (state);
+    CREATE INDEX upgrades_by_target ON upgrades (plugin, to_version);
+
+    CREATE TABLE upgrade_events (
+        id          INTEGER PRIMARY KEY,
+        upgrade_id  INTEGER NOT NULL REFERENCES upgrades (id),
+        ts_ms       INTEGER NOT NULL,
+        from_state  TEXT,
+        to_state    TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        detail      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX upgrade_events_by_upgrade ON upgrade_events (upgrade_id, id);
+
+    CREATE TABLE rollouts (
+        capability          TEXT PRIMARY KEY,
+        upgrade_id          INTEGER NOT NULL UNIQUE REFERENCES upgrades (id),
+        incumbent_plugin    TEXT,
+        incumbent_version   TEXT,
+        candidate_plugin    TEXT NOT NULL,
+        candidate_version   TEXT NOT NULL,
+        stage               INTEGER NOT NULL,
+        traffic_percentage  REAL NOT NULL,
+        seed                TEXT NOT NULL,
+        started_at_ms       INTEGER NOT NULL,
+        stage_started_at_ms INTEGER NOT NULL,
+        monitor             TEXT NOT NULL DEFAULT '{}'
+    ) STRICT;
+
+    CREATE TABLE snapshots (
+        id             INTEGER PRIMARY KEY,
+        upgrade_id     INTEGER REFERENCES upgrades (id),
+        created_at_ms  INTEGER NOT NULL,
+        state          TEXT NOT NULL,
+        released_at_ms INTEGER
+    ) STRICT;
+    CREATE TABLE snapshot_artifacts (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+        hash        TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, hash)
+    ) STRICT;
+
+    CREATE TABLE input_samples (
+        capability TEXT NOT NULL,
+        slot       INTEGER NOT NULL,
+        ts_ms      INTEGER NOT NULL,
+        input      TEXT NOT NULL,
+        PRIMARY KEY (capability, slot)
+    ) STRICT;
+
+    ALTER TABLE calls ADD COLUMN upgrade_id INTEGER;
+    ALTER TABLE calls ADD COLUMN stage INTEGER;
+    ALTER TABLE calls ADD COLUMN arm INTEGER;
+    ALTER TABLE calls ADD COLUMN mismatch INTEGER;
+    CREATE INDEX calls_by_upgrade ON calls (upgrade_id) WHERE upgrade_id IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::{Store, StoreError, audit};
 
 /// One file of an installed plugin, stored as an artifact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct PluginFile {
     /// Package-relative path.
     pub path: String,
@@ -30,7 +30,7 @@ pub struct PluginFile {
 }
 
 /// What the registry knows of one installed plugin version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct InstalledPlugin {
     /// The manifest it was installed with.
     pub manifest: PluginManifest,
@@ -362,7 +362,7 @@ impl Store {
     }
 }
 
-fn set_active(
+pub(crate) fn set_active(
     tx: &Transaction<'_>,
     cap: &str,
     name: &str,
@@ -377,7 +377,7 @@ fn set_active(
     Ok(())
 }
 
-fn bump_generation(tx: &Transaction<'_>) -> Result<(), StoreError> {
+pub(crate) fn bump_generation(tx: &Transaction<'_>) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE meta SET value = value + 1 WHERE key = 'registry_generation'",
         [],
@@ -437,7 +437,7 @@ fn parse_manifest(json: &str, name: &str, version: &str) -> Result<PluginManifes
     })
 }
 
-fn load_plugins(
+pub(crate) fn load_plugins(
     conn: &Connection,
     only: Option<(&str, &str)>,
 ) -> Result<Vec<InstalledPlugin>, StoreError> {

@@ -42,9 +42,50 @@ pub type EventAck = Box<dyn FnOnce(Result<i64, StoreError>) + Send>;
 
 enum Message {
     Call(Box<CallRecord>),
+    Sample(Box<InputSample>),
     Event(Box<AgentEvent>, Option<EventAck>),
     Flush(mpsc::Sender<()>),
     Shutdown,
+}
+
+/// A call input kept for replay by the performance assessor. Each
+/// capability has a fixed number of slots; a new sample replaces the one in
+/// its slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputSample {
+    /// The capability called.
+    pub capability: String,
+    /// The slot it goes to.
+    pub slot: u32,
+    /// When the call was made.
+    pub ts_ms: i64,
+    /// The call's JSON input.
+    pub input: String,
+}
+
+/// A call of a rollout, as the controller reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExperimentCall {
+    /// The row id (increasing; read on from the last one seen).
+    pub rowid: i64,
+    /// When it was made.
+    pub ts_ms: i64,
+    /// The rollout stage.
+    pub stage: u32,
+    /// The arm.
+    pub arm: selfup_core::telemetry::Arm,
+    /// Whether it failed.
+    pub failed: bool,
+    /// Its kind of failure.
+    pub error_kind: Option<ErrorKind>,
+    /// Latency, µs.
+    pub latency_us: u64,
+    /// Memory high-water mark, bytes.
+    pub peak_memory_bytes: u64,
+    /// Busy CPU time, µs.
+    pub cpu_us: u64,
+    /// For shadow calls: the answer differed from the incumbent's.
+    pub mismatch: Option<bool>,
 }
 
 /// Counters of the writer, shared with every sink.
@@ -147,6 +188,21 @@ impl TelemetrySink {
         }
     }
 
+    /// Queues a sampled call input without waiting. Returns false if it was
+    /// dropped.
+    pub fn record_input_sample(&self, sample: InputSample) -> bool {
+        match self.tx.try_send(Message::Sample(Box::new(sample))) {
+            Ok(()) => {
+                self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(_) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
     /// Queues an agent event; `ack` is called after it is committed.
     /// Fails at once if the queue is full or the writer has stopped.
     pub fn record_event(&self, event: AgentEvent, ack: Option<EventAck>) -> Result<(), StoreError> {
@@ -201,7 +257,12 @@ fn run(mut conn: Connection, rx: Receiver<Message>, counters: Arc<Counters>, max
         }
         let records = batch
             .iter()
-            .filter(|m| matches!(m, Message::Call(_) | Message::Event(..)))
+            .filter(|m| {
+                matches!(
+                    m,
+                    Message::Call(_) | Message::Event(..) | Message::Sample(_)
+                )
+            })
             .count() as u64;
         let result = write_batch(&mut conn, &batch, &mut targets);
         counters.queued.fetch_sub(records, Ordering::Relaxed);
@@ -238,7 +299,7 @@ fn run(mut conn: Connection, rx: Receiver<Message>, counters: Arc<Counters>, max
                     let _ = done.send(());
                 }
                 Message::Shutdown => shutdown = true,
-                Message::Call(_) => {}
+                Message::Call(_) | Message::Sample(_) => {}
             }
         }
         if shutdown {
@@ -268,8 +329,9 @@ fn write_batch(
     let mut event_ids = Vec::new();
     {
         let mut insert_call = tx.prepare_cached(
-            "INSERT INTO calls (ts_ms, target_id, subject_hash, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO calls (ts_ms, target_id, subject_hash, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us,
+                                upgrade_id, stage, arm, mismatch)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for message in batch {
             match message {
@@ -284,9 +346,19 @@ fn write_batch(
                         clamp(r.cost.latency_us),
                         clamp(r.cost.peak_memory_bytes),
                         clamp(r.cost.cpu_us),
+                        r.experiment.map(|e| e.upgrade_id),
+                        r.experiment.map(|e| e.stage),
+                        r.experiment.map(|e| e.arm.code()),
+                        r.experiment.and_then(|e| e.mismatch),
                     ])?;
                 }
                 Message::Event(event, _) => event_ids.push(events::insert(&tx, event)?),
+                Message::Sample(sample) => {
+                    tx.prepare_cached(
+                        "INSERT OR REPLACE INTO input_samples (capability, slot, ts_ms, input) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![sample.capability, sample.slot, sample.ts_ms, sample.input])?;
+                }
                 Message::Flush(_) | Message::Shutdown => {}
             }
         }
@@ -438,6 +510,71 @@ impl Store {
         Ok(out)
     }
 
+    /// Up to `limit` sampled inputs of `capability`, newest first.
+    pub fn input_samples(&self, capability: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT input FROM input_samples WHERE capability = ?1 ORDER BY ts_ms DESC, slot LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![capability, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Calls of upgrade `upgrade_id`'s rollout after row `after_rowid`, in
+    /// order, at most `limit`.
+    pub fn experiment_calls(
+        &self,
+        upgrade_id: i64,
+        after_rowid: i64,
+        limit: usize,
+    ) -> Result<Vec<ExperimentCall>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT rowid, ts_ms, stage, arm, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us, mismatch
+             FROM calls WHERE upgrade_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
+        )?;
+        let mut rows = stmt.query(params![upgrade_id, after_rowid, limit as i64])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let arm: i64 = row.get(3)?;
+            let Some(arm) = u8::try_from(arm)
+                .ok()
+                .and_then(selfup_core::telemetry::Arm::from_code)
+            else {
+                continue;
+            };
+            let kind: Option<i64> = row.get(5)?;
+            out.push(ExperimentCall {
+                rowid: row.get(0)?,
+                ts_ms: row.get(1)?,
+                stage: row.get::<_, i64>(2)? as u32,
+                arm,
+                failed: row.get::<_, i64>(4)? != 0,
+                error_kind: kind
+                    .and_then(|k| u8::try_from(k).ok())
+                    .and_then(ErrorKind::from_code),
+                latency_us: row.get::<_, i64>(6)?.max(0) as u64,
+                peak_memory_bytes: row.get::<_, i64>(7)?.max(0) as u64,
+                cpu_us: row.get::<_, i64>(8)?.max(0) as u64,
+                mismatch: row.get::<_, Option<i64>>(9)?.map(|m| m != 0),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Calls nobody could serve at or after `since_ms`, by capability name.
+    pub fn unserved_calls(&self, since_ms: i64) -> Result<Vec<(String, u64)>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT t.capability, COUNT(*) FROM calls c JOIN call_targets t ON t.id = c.target_id
+             WHERE t.plugin = '' AND c.ts_ms >= ?1 GROUP BY t.capability ORDER BY t.capability",
+        )?;
+        let rows = stmt.query_map([since_ms], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The number of call records stored.
     pub fn call_count(&self) -> Result<u64, StoreError> {
         let conn = self.conn();
@@ -479,6 +616,7 @@ mod tests {
                 peak_memory_bytes: 65_536,
                 cpu_us: latency_us / 2,
             },
+            experiment: None,
         }
     }
 

@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use crate::cli::DemoArgs;
 use crate::commands::telemetry::render;
 use crate::exit::Exit;
-use crate::install::install;
+use selfup_loop::install::install;
 
 /// The packages the demo installs, in order.
 const PACKAGES: [&str; 3] = [

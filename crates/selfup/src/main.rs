@@ -5,7 +5,6 @@ mod commands;
 mod context;
 mod demo;
 mod exit;
-mod install;
 mod table;
 
 use std::process::ExitCode;

@@ -166,6 +166,18 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         Bound::Between(0.0, 100.0),
         "a percentage of the old CPU use",
     );
+    c.count(
+        &perf.key("replay_samples"),
+        pc.replay_samples,
+        1,
+        "recorded inputs replayed per validation",
+    );
+    c.count(
+        &perf.key("replay_rounds"),
+        pc.replay_rounds,
+        1,
+        "times each input is replayed on each side",
+    );
 
     let rb = p.key("rollback");
     let rbc = &l.rollback;
@@ -252,6 +264,28 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         1,
         "records written in one transaction",
     );
+    c.range(
+        &tel.key("input_sample_rate"),
+        t.input_sample_rate,
+        Bound::Between(0.0, 1.0),
+        "the share of calls whose input is kept for replay",
+    );
+    c.count(
+        &tel.key("input_samples_per_capability"),
+        t.input_samples_per_capability,
+        1,
+        "inputs kept per capability",
+    );
+    let cat = p.key("catalog");
+    let url = &l.catalog.index_url;
+    if !url.is_empty() && !url.starts_with("http://") && !url.starts_with("https://") {
+        c.rule(
+            &cat.key("index_url"),
+            format!("{:?}", l.catalog.index_url),
+            "it is not an http:// or https:// URL",
+            "the address of a catalog index, or empty for none",
+        );
+    }
     if t.queue_capacity >= 1 && t.max_batch > t.queue_capacity {
         c.rule_across(
             &tel,
@@ -267,6 +301,12 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
 }
 
 fn check_rollout(c: &mut Checker, p: &KeyPath, r: &RolloutConfig) {
+    c.count(
+        &p.key("evaluation_interval_ms"),
+        r.evaluation_interval_ms,
+        1,
+        "milliseconds between two evaluations of the gates",
+    );
     let stages = p.key("stages");
     if r.stages.is_empty() {
         c.rule_across(

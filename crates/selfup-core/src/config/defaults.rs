@@ -29,6 +29,7 @@ impl Default for LoopConfig {
             gateway: GatewayConfig::default(),
             host: HostConfig::default(),
             telemetry: TelemetryConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }
@@ -133,6 +134,7 @@ impl Default for RolloutConfig {
                 stage("gradual_25", 25.0, 72.0, Vec::new()),
                 stage("full", 100.0, 168.0, Vec::new()),
             ],
+            evaluation_interval_ms: 500,
         }
     }
 }
@@ -145,6 +147,8 @@ impl Default for PerformanceConfig {
             max_error_rate_regression_multiplier: 2.0,
             max_memory_increase_percent: 30.0,
             max_cpu_increase_percent: 25.0,
+            replay_samples: 50,
+            replay_rounds: 3,
         }
     }
 }
@@ -236,6 +240,8 @@ impl Default for TelemetryConfig {
         Self {
             queue_capacity: 65536,
             max_batch: 4096,
+            input_sample_rate: 0.05,
+            input_samples_per_capability: 200,
         }
     }
 }
@@ -259,6 +265,15 @@ impl Default for WindowsPaths {
             registry: r"{base}\registry".to_owned(),
             snapshots: r"{base}\snapshots".to_owned(),
             logs: r"{base}\logs".to_owned(),
+        }
+    }
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            directory: "catalog".to_owned(),
+            index_url: String::new(),
         }
     }
 }

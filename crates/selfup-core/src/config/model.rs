@@ -54,6 +54,8 @@ pub struct LoopConfig {
     pub host: HostConfig,
     /// The telemetry writer (ours, not in the seed).
     pub telemetry: TelemetryConfig,
+    /// Where upgrade candidates come from (ours, not in the seed).
+    pub catalog: CatalogConfig,
 }
 
 /// `self_upgrading_loop.cycle`.
@@ -223,6 +225,8 @@ pub struct RolloutConfig {
     pub auto_rollback_on_failure: bool,
     /// The stages of a gradual rollout, in order; traffic rises to 100.
     pub stages: Vec<Stage>,
+    /// Milliseconds between two evaluations of every rollout's gates (ours).
+    pub evaluation_interval_ms: u32,
 }
 
 /// How an upgrade reaches users.
@@ -297,6 +301,10 @@ pub struct PerformanceConfig {
     pub max_memory_increase_percent: f64,
     /// Largest allowed CPU increase, percent (0–100).
     pub max_cpu_increase_percent: f64,
+    /// Recorded inputs replayed against incumbent and candidate (ours, at least 1).
+    pub replay_samples: u32,
+    /// Times each input is replayed on each side (ours, at least 1).
+    pub replay_rounds: u32,
 }
 
 /// `self_upgrading_loop.rollback`.
@@ -450,6 +458,21 @@ pub struct TelemetryConfig {
     pub queue_capacity: u32,
     /// Records written in one transaction (1 to `queue_capacity`).
     pub max_batch: u32,
+    /// Share of calls whose input is kept for replay (0–1; 0 keeps none).
+    pub input_sample_rate: f64,
+    /// Inputs kept per capability; newer ones replace older ones (at least 1).
+    pub input_samples_per_capability: u32,
+}
+
+/// `self_upgrading_loop.catalog` (ours): where upgrade candidates come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// A directory of packages (`.zip` files or package directories);
+    /// relative paths are under the selfup home. Empty: none.
+    pub directory: String,
+    /// An HTTP(S) index of packages (JSON); empty: none.
+    pub index_url: String,
 }
 
 /// The `windows` section.

@@ -11,14 +11,15 @@ use serde_json::value::RawValue;
 
 use crate::context::Context;
 use crate::exit::Exit;
-use crate::install::install as install_package;
 use crate::table::Table;
+use selfup_loop::install::install as install_package;
 
 /// Installs a package.
 pub fn install(ctx: &Context, path: &std::path::Path, activate: bool) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let host = ctx.wasm_host()?;
-    let done = install_package(&store, &host, path, activate, "cli", &SystemClock)?;
+    let done = install_package(&store, &host, path, activate, "cli", &SystemClock)
+        .map_err(|e| Exit::new(if e.is_package_fault() { 2 } else { 1 }, e.to_string()))?;
     println!("installed {}", done.id);
     if !done.activated.is_empty() {
         println!("  active for: {}", done.activated.join(", "));

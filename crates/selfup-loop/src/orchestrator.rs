@@ -1,0 +1,195 @@
+//! The orchestrator: runs cycles (scan the catalog, decide, start what is
+//! approved within the caps, retention) every `cycle.interval_minutes`,
+//! and carries upgrades forward and evaluates every rollout every
+//! `rollout.evaluation_interval_ms`. On start-up it recovers whatever a
+//! crash left in flight.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use selfup_core::clock::Clock;
+use selfup_core::config::LoopConfig;
+use selfup_plugins::wasm::WasmHost;
+use selfup_store::{Store, StoreError};
+use serde::Serialize;
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::decide::DecisionEngine;
+use crate::install::InstallError;
+use crate::rollout::stats::RolloutStats;
+
+/// Where the catalog is.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSource {
+    /// A directory of packages.
+    pub directory: Option<PathBuf>,
+    /// An HTTP index.
+    pub index_url: Option<String>,
+}
+
+/// One thing the loop did, for the timeline and the cycle report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// When (ms since the Unix epoch, on the loop's clock).
+    pub ts_ms: i64,
+    /// The upgrade concerned, if any.
+    pub upgrade_id: Option<i64>,
+    /// What happened, in words.
+    pub text: String,
+}
+
+/// Why the loop could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum OrchestratorError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The catalog could not be read.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// A package could not be installed.
+    #[error(transparent)]
+    Install(#[from] InstallError),
+    /// The request does not fit the upgrade's state.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Everything the loop works with.
+pub struct LoopContext {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The configuration.
+    pub config: LoopConfig,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The sandbox validation replays run in.
+    pub host: WasmHost,
+    /// Where candidates come from.
+    pub catalog: CatalogSource,
+    /// For catalog indexes.
+    pub http: reqwest::Client,
+    /// The decision engine.
+    pub engine: Arc<dyn DecisionEngine>,
+    /// Called after a change of routing (rollout started, advanced, ended),
+    /// so an in-process gateway can reload at once instead of at its next
+    /// refresh.
+    pub on_routing_change: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+/// The loop.
+pub struct Orchestrator {
+    pub(crate) ctx: LoopContext,
+    pub(crate) rollout_stats: Mutex<HashMap<i64, RolloutStats>>,
+}
+
+impl Orchestrator {
+    /// A loop over `ctx`.
+    pub fn new(ctx: LoopContext) -> Self {
+        Self {
+            ctx,
+            rollout_stats: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The context.
+    pub fn context(&self) -> &LoopContext {
+        &self.ctx
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.ctx.clock.now_ms()
+    }
+
+    pub(crate) fn routing_changed(&self) {
+        if let Some(f) = &self.ctx.on_routing_change {
+            f();
+        }
+    }
+
+    /// Reads the catalog (directory and index).
+    pub async fn load_catalog(&self) -> Result<Catalog, OrchestratorError> {
+        let mut catalog = Catalog::default();
+        if let Some(dir) = &self.ctx.catalog.directory {
+            if dir.is_dir() {
+                catalog.merge(Catalog::from_directory(dir)?);
+            } else {
+                catalog.problems.push(format!(
+                    "the catalog directory {} does not exist (catalog.directory)",
+                    dir.display()
+                ));
+            }
+        }
+        if let Some(url) = &self.ctx.catalog.index_url {
+            catalog.merge(Catalog::from_index(url, &self.ctx.http).await?);
+        }
+        Ok(catalog)
+    }
+
+    /// One cycle: scan, decide, start what the caps allow, carry forward,
+    /// retention. Returns what it did.
+    pub async fn cycle(&self) -> Result<Vec<Change>, OrchestratorError> {
+        let mut changes = Vec::new();
+        let catalog = self.load_catalog().await?;
+        for problem in &catalog.problems {
+            tracing::warn!(%problem, "catalog package skipped");
+        }
+        let since = self.now() - 7 * 86_400_000;
+        let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since)?;
+        changes.extend(self.decide_candidates(&candidates)?);
+        changes.extend(self.advance(&catalog).await?);
+        changes.extend(self.retention()?);
+        Ok(changes)
+    }
+
+    /// Carries approved, planned and validating upgrades forward, and
+    /// evaluates every rollout.
+    pub async fn tick(&self) -> Result<Vec<Change>, OrchestratorError> {
+        let catalog = self.load_catalog().await?;
+        let mut changes = self.advance(&catalog).await?;
+        changes.extend(self.evaluate_rollouts()?);
+        Ok(changes)
+    }
+
+    /// Runs until `shutdown` resolves: recovery first, then ticks every
+    /// `rollout.evaluation_interval_ms` and cycles every
+    /// `cycle.interval_minutes` (when `cycle.enabled`).
+    pub async fn run(&self, shutdown: impl std::future::Future<Output = ()>) {
+        match self.recover() {
+            Ok(changes) => {
+                for c in changes {
+                    tracing::warn!(upgrade = ?c.upgrade_id, "{}", c.text);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "recovery failed"),
+        }
+        let tick = Duration::from_millis(u64::from(
+            self.ctx.config.rollout.evaluation_interval_ms.max(1),
+        ));
+        let interval_ms = i64::from(self.ctx.config.cycle.interval_minutes.max(1)) * 60_000;
+        let mut next_cycle = self.now();
+        tokio::pin!(shutdown);
+        loop {
+            let result = if self.ctx.config.cycle.enabled && self.now() >= next_cycle {
+                next_cycle = self.now() + interval_ms;
+                self.cycle().await
+            } else {
+                self.tick().await
+            };
+            match result {
+                Ok(changes) => {
+                    for c in changes {
+                        tracing::info!(upgrade = ?c.upgrade_id, "{}", c.text);
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "the loop step failed; it is retried"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(tick) => {}
+            }
+        }
+    }
+}
