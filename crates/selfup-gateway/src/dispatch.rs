@@ -157,11 +157,13 @@ impl Dispatcher {
         if self.sampling.every == 0 {
             return;
         }
-        let n = self.calls.fetch_add(1, Ordering::Relaxed);
-        if !n.is_multiple_of(self.sampling.every) {
+        // A pseudo-random pick from the call counter: a fixed stride would
+        // alias with periodic traffic (every other call the same capability).
+        let mixed = splitmix64(self.calls.fetch_add(1, Ordering::Relaxed));
+        if !mixed.is_multiple_of(self.sampling.every) {
             return;
         }
-        let slot = ((n / self.sampling.every) % u64::from(self.sampling.slots)) as u32;
+        let slot = ((mixed / self.sampling.every) % u64::from(self.sampling.slots)) as u32;
         self.telemetry.record_input_sample(InputSample {
             capability: capability.to_owned(),
             slot,
@@ -252,6 +254,14 @@ impl Dispatcher {
             self.shadow_skipped.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// SplitMix64's finaliser: a cheap, well-mixed hash of a counter.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 fn tag(rollout: &RolloutTarget, arm: Arm) -> ExperimentTag {

@@ -153,6 +153,10 @@ impl Router {
                     primary: None,
                     rollout: None,
                 });
+            if r.rollout.incumbent.is_none() {
+                // A new capability: the candidate serves every call.
+                entry.primary = None;
+            }
             entry.rollout = Some(RolloutTarget {
                 upgrade_id: r.rollout.upgrade_id,
                 stage: r.rollout.stage as u32,

@@ -180,14 +180,23 @@ pub async fn assess(
                 "peak linear memory",
                 "bytes",
             ));
-            checks.push(increase_check(
+            let mut cpu = increase_check(
                 "cpu",
                 old_stats.cpu_p50_us,
                 candidate_stats.cpu_p50_us,
                 limits.max_cpu_increase_percent,
                 "median busy CPU time",
                 "µs",
-            ));
+            );
+            let floor_us = limits.min_cpu_regression_ms * 1000.0;
+            if !cpu.passed && candidate_stats.cpu_p50_us - old_stats.cpu_p50_us <= floor_us {
+                cpu.passed = true;
+                cpu.detail.push_str(&format!(
+                    "; under the {} ms floor",
+                    limits.min_cpu_regression_ms
+                ));
+            }
+            checks.push(cpu);
         }
         _ => {}
     }
@@ -235,14 +244,16 @@ fn latency_check(old: &Samples, new: &Samples, limits: &PerformanceConfig, alpha
         ),
         Err(_) => "no shift estimate".to_owned(),
     };
-    let passed = change <= limit || !significant;
+    let floor = limits.min_latency_regression_ms;
+    let noticeable = new_p50 - old_p50 > floor;
+    let passed = change <= limit || !significant || !noticeable;
     Check {
         name: "latency",
         value: change,
         limit,
         passed,
         detail: format!(
-            "median {old_p50:.3} ms → {new_p50:.3} ms ({change:+.1}%, limit +{limit}%); {shift_text}; Mann–Whitney (slower) {p_text}"
+            "median {old_p50:.3} ms → {new_p50:.3} ms ({change:+.1}%, limit +{limit}% and +{floor} ms); {shift_text}; Mann–Whitney (slower) {p_text}"
         ),
     }
 }

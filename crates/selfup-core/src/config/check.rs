@@ -166,6 +166,18 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         Bound::Between(0.0, 100.0),
         "a percentage of the old CPU use",
     );
+    c.range(
+        &perf.key("min_latency_regression_ms"),
+        pc.min_latency_regression_ms,
+        Bound::AtLeast(0.0),
+        "milliseconds the median latency must rise by to count as a regression",
+    );
+    c.range(
+        &perf.key("min_cpu_regression_ms"),
+        pc.min_cpu_regression_ms,
+        Bound::AtLeast(0.0),
+        "milliseconds the median busy CPU time must rise by to count as a regression",
+    );
     c.count(
         &perf.key("replay_samples"),
         pc.replay_samples,

@@ -147,6 +147,8 @@ impl Default for PerformanceConfig {
             max_error_rate_regression_multiplier: 2.0,
             max_memory_increase_percent: 30.0,
             max_cpu_increase_percent: 25.0,
+            min_latency_regression_ms: 1.0,
+            min_cpu_regression_ms: 1.0,
             replay_samples: 50,
             replay_rounds: 3,
         }

@@ -301,6 +301,12 @@ pub struct PerformanceConfig {
     pub max_memory_increase_percent: f64,
     /// Largest allowed CPU increase, percent (0–100).
     pub max_cpu_increase_percent: f64,
+    /// A latency regression counts only when the median also rises by
+    /// more than this many milliseconds (ours; at least 0): a 4 µs → 5 µs
+    /// change is +25 % but nothing an agent would notice.
+    pub min_latency_regression_ms: f64,
+    /// The same floor for the median busy CPU time, in milliseconds (ours).
+    pub min_cpu_regression_ms: f64,
     /// Recorded inputs replayed against incumbent and candidate (ours, at least 1).
     pub replay_samples: u32,
     /// Times each input is replayed on each side (ours, at least 1).

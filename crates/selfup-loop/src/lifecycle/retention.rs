@@ -28,7 +28,12 @@ impl Orchestrator {
             ));
         }
         let artifacts = ArtifactStore::new(self.ctx.store.home().artifacts_dir());
-        let stored = list_artifacts(&self.ctx.store.home().artifacts_dir());
+        // Only artifacts older than an hour: an install in another process
+        // writes its artifacts before it registers them.
+        let stored = list_artifacts(
+            &self.ctx.store.home().artifacts_dir(),
+            std::time::Duration::from_secs(3600),
+        );
         let unreferenced = self.ctx.store.unreferenced_artifacts(&stored)?;
         for hash in &unreferenced {
             artifacts.remove(hash)?;
@@ -46,8 +51,8 @@ impl Orchestrator {
     }
 }
 
-/// Every artifact hash stored under `root`.
-fn list_artifacts(root: &std::path::Path) -> Vec<String> {
+/// Every artifact hash stored under `root` whose file is older than `min_age`.
+fn list_artifacts(root: &std::path::Path, min_age: std::time::Duration) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(prefixes) = std::fs::read_dir(root.join("sha256")) else {
         return out;
@@ -58,7 +63,13 @@ fn list_artifacts(root: &std::path::Path) -> Vec<String> {
         };
         for file in files.flatten() {
             let name = file.file_name().to_string_lossy().into_owned();
-            if is_hex_sha256(&name) {
+            let old_enough = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= min_age);
+            if is_hex_sha256(&name) && old_enough {
                 out.push(name);
             }
         }

@@ -509,28 +509,33 @@ fn latency_guardrail(
         estimate,
         variance,
     );
+    // A slower candidate counts only if its median also rises by more than
+    // performance.min_latency_regression_ms: ×2 of 5 µs is nothing a user notices.
+    let floor = config.performance.min_latency_regression_ms;
+    let rise =
+        cand.latency_quantile_ms(0.5).unwrap_or(0.0) - inc.latency_quantile_ms(0.5).unwrap_or(0.0);
+    let noticeable = rise > floor;
     let significant = look.as_ref().is_some_and(|l| l.reject);
-    let status = if significant {
+    let status = if significant && noticeable {
         GateStatus::Fail
-    } else if estimate <= 0.0 && cand.calls >= min_sample {
+    } else if (estimate <= 0.0 || !noticeable) && cand.calls >= min_sample {
         GateStatus::Pass
     } else {
         GateStatus::Pending
     };
     let p = look.as_ref().map_or(1.0, |l| l.p_value);
+    let judgement = match (significant, noticeable) {
+        (true, true) => "significantly slower".to_owned(),
+        (true, false) => format!(
+            "significantly slower, but the median rises by only {rise:.3} ms (floor {floor} ms)"
+        ),
+        (false, _) => "not significantly slower".to_owned(),
+    };
     let mut r = with_look(
         result(
             name,
             status,
-            format!(
-                "{what}; {} (always-valid p = {})",
-                if significant {
-                    "significantly slower"
-                } else {
-                    "not significantly slower"
-                },
-                fmt_p(p)
-            ),
+            format!("{what}; {judgement} (always-valid p = {})", fmt_p(p)),
         ),
         look.as_ref(),
     );
