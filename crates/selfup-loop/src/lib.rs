@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod clock;
 pub mod decide;
+pub mod experiment;
 pub mod install;
 pub mod lifecycle;
 pub mod orchestrator;

@@ -46,6 +46,21 @@ pub enum Command {
     /// Read the telemetry.
     #[command(subcommand)]
     Telemetry(TelemetryCommand),
+    /// Run the service: the gateway and the loop in one process.
+    Run(RunArgs),
+    /// Run one cycle of the loop now and print what it found and did.
+    Cycle,
+    /// What the catalog offers.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Upgrades: list, show, approve, reject.
+    #[command(subcommand)]
+    Upgrades(UpgradesCommand),
+    /// Roll an upgrade back.
+    Rollback(RollbackArgs),
+    /// Experiments (the A/B tests of rollouts).
+    #[command(subcommand)]
+    Experiments(ExperimentsCommand),
     /// Statistics calculator: the tests the rollout gates use.
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -257,6 +272,105 @@ pub enum StatsCommand {
         /// Share of subjects in the experiment (0–1).
         #[arg(long)]
         coverage: Option<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `selfup run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address the gateway listens on (default: gateway.bind).
+    #[arg(long, value_name = "ADDR", conflicts_with = "loop_only")]
+    pub bind: Option<SocketAddr>,
+    /// Run only the loop (with `selfup serve` as a second process on the same home).
+    #[arg(long)]
+    pub loop_only: bool,
+}
+
+/// `selfup catalog …`
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List the packages the catalog offers.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `selfup upgrades …`
+#[derive(Debug, Subcommand)]
+pub enum UpgradesCommand {
+    /// List upgrades.
+    List {
+        /// Only those waiting for a human (awaiting approval or deferred).
+        #[arg(long)]
+        pending: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one upgrade with its whole trail.
+    Show {
+        /// The upgrade id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve an upgrade that awaits approval (or was deferred).
+    Approve {
+        /// The upgrade id.
+        id: i64,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject an upgrade.
+    Reject {
+        /// The upgrade id.
+        id: i64,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// `selfup rollback`
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The upgrade to roll back.
+    pub id: i64,
+    /// full: the whole snapshot; partial: the capabilities it touched;
+    /// compensating: the plugin's compensating action, then partial.
+    #[arg(long, value_enum, default_value = "partial")]
+    pub strategy: StrategyArg,
+    /// Why (kept in the audit trail).
+    #[arg(long, default_value = "rolled back by hand")]
+    pub reason: String,
+}
+
+/// A rollback strategy on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StrategyArg {
+    /// Restore the whole snapshot.
+    Full,
+    /// Restore the capabilities the upgrade touched.
+    Partial,
+    /// Call the compensating action, then restore partially.
+    Compensating,
+}
+
+/// `selfup experiments …`
+#[derive(Debug, Subcommand)]
+pub enum ExperimentsCommand {
+    /// Arms, counts, each metric per stage with effect, interval and
+    /// p-value, SRM, and the decision.
+    Show {
+        /// The upgrade whose rollout this is.
+        id: i64,
         /// Print JSON.
         #[arg(long)]
         json: bool,

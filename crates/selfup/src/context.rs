@@ -5,8 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use selfup_core::config::{self, Config};
+use selfup_core::config::{self, Config, DecisionEngine};
+use selfup_loop::Orchestrator;
+use selfup_loop::decide::RuleBased;
+use selfup_loop::orchestrator::{CatalogSource, LoopContext};
 use selfup_plugins::wasm::{HostConfig, WasmHost};
+use selfup_store::system_clock::SystemClock;
 use selfup_store::telemetry::WriterConfig;
 use selfup_store::{Home, Store};
 
@@ -68,6 +72,47 @@ impl Context {
             queue_capacity: t.queue_capacity as usize,
             max_batch: t.max_batch as usize,
         }
+    }
+}
+
+impl Context {
+    /// The loop over `store`, on the real clock. `on_change` is called
+    /// after a routing change (an in-process gateway reloads at once).
+    pub fn orchestrator(
+        &self,
+        store: Arc<Store>,
+        on_change: Option<Arc<dyn Fn() + Send + Sync>>,
+    ) -> anyhow::Result<Orchestrator> {
+        let config = self.config.self_upgrading_loop.clone();
+        if config.decision.engine != DecisionEngine::RuleBased {
+            tracing::warn!(
+                engine = ?config.decision.engine,
+                "decision.engine asks for an LLM, which this selfup does not have yet; the rule-based engine decides"
+            );
+        }
+        let catalog = &config.catalog;
+        let directory = (!catalog.directory.is_empty()).then(|| {
+            let dir = PathBuf::from(&catalog.directory);
+            if dir.is_absolute() {
+                dir
+            } else {
+                self.home.root().join(dir)
+            }
+        });
+        let index_url = (!catalog.index_url.is_empty()).then(|| catalog.index_url.clone());
+        Ok(Orchestrator::new(LoopContext {
+            store,
+            clock: Arc::new(SystemClock),
+            host: self.wasm_host()?,
+            catalog: CatalogSource {
+                directory,
+                index_url,
+            },
+            http: reqwest::Client::new(),
+            engine: Arc::new(RuleBased::new(config.decision.clone())),
+            on_routing_change: on_change,
+            config,
+        }))
     }
 }
 

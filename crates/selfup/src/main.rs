@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 
 fn init_tracing(command: &Command) {
     let default = match command {
-        Command::Serve(_) => "info",
+        Command::Serve(_) | Command::Run(_) => "info",
         // One-shot commands report their outcome themselves.
         _ => "error",
     };
@@ -94,6 +94,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
         }) => commands::plugin::call(&ctx, &capability, &input, &subject).await,
         Command::Serve(args) => commands::serve::serve(&ctx, args.bind).await,
+        Command::Run(args) => commands::serve::run(&ctx, args.bind, args.loop_only).await,
+        Command::Cycle => commands::lifecycle::cycle(&ctx).await,
+        Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
+        Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
+        Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,
+        Command::Experiments(command) => commands::lifecycle::experiments(&ctx, &command),
         Command::Telemetry(TelemetryCommand::Summary {
             json,
             since_minutes,

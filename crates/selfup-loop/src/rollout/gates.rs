@@ -584,3 +584,205 @@ fn sample_ratio(traffic_percentage: f64, incumbent: u64, candidate: u64) -> Gate
         Err(e) => result(name, GateStatus::Pending, format!("cannot check: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use selfup_core::config::{Config, Gate};
+    use selfup_core::telemetry::Arm;
+    use selfup_store::telemetry::ExperimentCall;
+
+    use super::*;
+    use crate::rollout::stats::RolloutStats;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn config() -> LoopConfig {
+        let mut c = Config::default().self_upgrading_loop;
+        c.ab_testing.min_sample_size = 100;
+        c
+    }
+
+    fn stage(traffic: f64, hours: f64, gates: Vec<Gate>) -> Stage {
+        Stage {
+            name: "s".into(),
+            traffic_percentage: traffic,
+            duration_hours: hours,
+            gates,
+        }
+    }
+
+    fn rollout(traffic: f64, started_hours_ago: i64, now: i64) -> Rollout {
+        Rollout {
+            capability: "a.b".into(),
+            upgrade_id: 1,
+            incumbent: Some(("p".into(), semver::Version::new(1, 0, 0))),
+            candidate_plugin: "p".into(),
+            candidate_version: semver::Version::new(2, 0, 0),
+            stage: 0,
+            traffic_percentage: traffic,
+            seed: "s".into(),
+            started_at_ms: now - started_hours_ago * HOUR,
+            stage_started_at_ms: now - started_hours_ago * HOUR,
+            monitor: serde_json::json!({}),
+        }
+    }
+
+    /// `n` calls of `arm`, `failures` of them failed, latency `latency_us`.
+    fn calls(stats: &mut RolloutStats, arm: Arm, n: u64, failures: u64, latency_us: u64) {
+        let start = stats.last_rowid;
+        let batch: Vec<ExperimentCall> = (0..n)
+            .map(|i| ExperimentCall {
+                rowid: start + i as i64 + 1,
+                ts_ms: 0,
+                stage: 0,
+                arm,
+                failed: i < failures,
+                error_kind: None,
+                latency_us: latency_us + i % 7,
+                peak_memory_bytes: 1 << 20,
+                cpu_us: latency_us,
+                mismatch: None,
+            })
+            .collect();
+        stats.ingest(&batch);
+    }
+
+    fn judge(traffic: f64, hours_ago: i64, stage: &Stage, stats: &RolloutStats) -> StageVerdict {
+        let now = 1_000 * HOUR;
+        let mut monitor = Monitor::default();
+        evaluate(
+            &config(),
+            stage,
+            &rollout(traffic, hours_ago, now),
+            &stats.stage(0),
+            &mut monitor,
+            now,
+        )
+    }
+
+    #[test]
+    fn a_healthy_stage_passes_once_its_duration_and_sample_are_reached() {
+        let mut stats = RolloutStats::default();
+        calls(&mut stats, Arm::Incumbent, 1900, 2, 2000);
+        calls(&mut stats, Arm::Candidate, 100, 0, 2000);
+        let gates = vec![Gate {
+            metric: GateMetric::ErrorRate,
+            threshold: 0.01,
+        }];
+        let v = judge(5.0, 48, &stage(5.0, 48.0, gates.clone()), &stats);
+        assert_eq!(v.decision, StageDecision::Advance, "{v:#?}");
+        let early = judge(5.0, 10, &stage(5.0, 48.0, gates), &stats);
+        assert_eq!(early.decision, StageDecision::Continue);
+        assert!(
+            early.reason.contains("runs 10.0 of 48.0 hours"),
+            "{}",
+            early.reason
+        );
+    }
+
+    #[test]
+    fn a_significantly_failing_gate_rolls_back_before_the_stage_ends() {
+        let mut stats = RolloutStats::default();
+        calls(&mut stats, Arm::Incumbent, 200, 0, 2000);
+        calls(&mut stats, Arm::Shadow, 200, 30, 2000);
+        let gates = vec![Gate {
+            metric: GateMetric::ErrorRate,
+            threshold: 0.01,
+        }];
+        let v = judge(0.0, 1, &stage(0.0, 24.0, gates), &stats);
+        assert_eq!(v.decision, StageDecision::RollBack);
+        assert!(
+            v.reason
+                .starts_with("gate \"error_rate <= 0.01\" failed: 30 of 200 calls failed (15.00%)"),
+            "{}",
+            v.reason
+        );
+        let gate = &v.gates[0];
+        assert!(
+            gate.p_value.expect("p") < 0.05 && gate.ci_low.expect("low") > 0.0,
+            "{gate:?}"
+        );
+    }
+
+    #[test]
+    fn too_little_data_extends_the_stage() {
+        let mut stats = RolloutStats::default();
+        calls(&mut stats, Arm::Incumbent, 60, 0, 2000);
+        calls(&mut stats, Arm::Candidate, 40, 0, 2000);
+        let v = judge(5.0, 100, &stage(5.0, 48.0, Vec::new()), &stats);
+        assert_eq!(v.decision, StageDecision::Continue);
+        assert!(v.no_data);
+        assert!(
+            v.reason
+                .starts_with("no data: 40 candidate and 60 incumbent calls"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn a_broken_split_is_a_sample_ratio_mismatch() {
+        let mut stats = RolloutStats::default();
+        // 25 % configured, 50 % observed.
+        calls(&mut stats, Arm::Incumbent, 1000, 0, 2000);
+        calls(&mut stats, Arm::Candidate, 1000, 0, 2000);
+        let v = judge(25.0, 1, &stage(25.0, 72.0, Vec::new()), &stats);
+        assert_eq!(v.decision, StageDecision::RollBack, "{v:#?}");
+        assert!(
+            v.reason.contains("sample ratio") && v.reason.contains("the routing is broken"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn an_experiment_undecided_for_too_long_ends_keeping_the_incumbent() {
+        let mut stats = RolloutStats::default();
+        calls(&mut stats, Arm::Incumbent, 10, 0, 2000);
+        calls(&mut stats, Arm::Candidate, 1, 0, 2000);
+        let v = judge(5.0, 15 * 24, &stage(5.0, 48.0, Vec::new()), &stats);
+        assert_eq!(v.decision, StageDecision::Expire);
+        assert!(
+            v.reason.contains("undecided after 15.0 days")
+                && v.reason.contains("the incumbent is kept"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn a_gate_over_its_limit_but_not_significantly_keeps_the_stage_going() {
+        let mut stats = RolloutStats::default();
+        calls(&mut stats, Arm::Incumbent, 2000, 20, 2000);
+        calls(&mut stats, Arm::Candidate, 100, 1, 2000);
+        // 1 % observed against a 0.5 % limit: over, but 100 calls prove nothing.
+        let gates = vec![Gate {
+            metric: GateMetric::ErrorRate,
+            threshold: 0.005,
+        }];
+        let v = judge(5.0, 48, &stage(5.0, 48.0, gates), &stats);
+        assert_eq!(v.decision, StageDecision::Continue, "{v:#?}");
+        assert!(v.reason.contains("does not hold yet"), "{}", v.reason);
+    }
+
+    #[test]
+    fn slower_only_counts_above_the_floor() {
+        let mut tiny = RolloutStats::default();
+        calls(&mut tiny, Arm::Incumbent, 500, 0, 5);
+        calls(&mut tiny, Arm::Shadow, 500, 0, 12);
+        let v = judge(0.0, 24, &stage(0.0, 24.0, Vec::new()), &tiny);
+        assert_eq!(v.decision, StageDecision::Advance, "{v:#?}");
+        let mut big = RolloutStats::default();
+        calls(&mut big, Arm::Incumbent, 500, 0, 5_000);
+        calls(&mut big, Arm::Shadow, 500, 0, 12_000);
+        let v = judge(0.0, 2, &stage(0.0, 24.0, Vec::new()), &big);
+        assert_eq!(v.decision, StageDecision::RollBack, "{v:#?}");
+        assert!(v.reason.contains("guardrail latency"), "{}", v.reason);
+    }
+
+    #[test]
+    fn p_values_are_readable() {
+        assert_eq!(fmt_p(0.0123), "0.012");
+        assert_eq!(fmt_p(0.00001234), "1.2e-5");
+    }
+}

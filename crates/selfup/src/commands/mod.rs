@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod config;
+pub mod lifecycle;
 pub mod plugin;
 pub mod serve;
 pub mod stats;

@@ -1,24 +1,39 @@
-//! `selfup serve`: the HTTP gateway.
+//! `selfup serve` (the HTTP gateway) and `selfup run` (the service: the
+//! gateway and the loop in one process, or the loop alone).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use selfup_gateway::dispatch::Sampling;
 use selfup_gateway::http::{AppState, serve as serve_http};
 use selfup_gateway::{Dispatcher, PluginLoader, Router};
+use selfup_store::Store;
 use selfup_store::system_clock::SystemClock;
 use selfup_store::telemetry::TelemetryWriter;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
+use crate::commands::lifecycle::reload_hook;
 use crate::context::Context;
 use crate::exit::Exit;
 
-/// Serves until Ctrl-C or SIGTERM, then flushes telemetry and exits.
-pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()> {
-    let gateway = &ctx.config.self_upgrading_loop.gateway;
-    let addr = bind.unwrap_or(gateway.bind);
-    let store = ctx.open_store()?;
+/// A gateway ready to serve.
+struct Gateway {
+    state: AppState,
+    router: Arc<Router>,
+    writer: TelemetryWriter,
+    listener: TcpListener,
+}
+
+async fn gateway(
+    ctx: &Context,
+    store: Arc<Store>,
+    bind: Option<SocketAddr>,
+) -> anyhow::Result<Gateway> {
+    let config = &ctx.config.self_upgrading_loop;
+    let addr = bind.unwrap_or(config.gateway.bind);
     let router = Arc::new(Router::new(PluginLoader::new(&ctx.home, ctx.wasm_host()?)));
     {
         let (router, store) = (router.clone(), store.clone());
@@ -26,22 +41,117 @@ pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()
     }
     let writer = TelemetryWriter::start(&ctx.home, ctx.writer_config())?;
     let clock = Arc::new(SystemClock);
+    let sampling = Sampling::at_rate(
+        config.telemetry.input_sample_rate,
+        config.telemetry.input_samples_per_capability,
+    );
     let state = AppState {
-        dispatcher: Arc::new(Dispatcher::new(router, writer.sink(), clock.clone())),
+        dispatcher: Arc::new(
+            Dispatcher::new(router.clone(), writer.sink(), clock.clone()).with_sampling(sampling),
+        ),
         store,
         clock,
     };
     let listener = TcpListener::bind(addr).await.map_err(|e| {
         Exit::new(1, format!("cannot listen on {addr}: {e}; is something else serving there? choose another address with --bind"))
     })?;
-    let local = listener.local_addr()?;
-    println!("selfup gateway listening on http://{local}");
+    Ok(Gateway {
+        state,
+        router,
+        writer,
+        listener,
+    })
+}
+
+fn announce(listener: &TcpListener) -> anyhow::Result<()> {
+    println!(
+        "selfup gateway listening on http://{}",
+        listener.local_addr()?
+    );
     std::io::stdout().flush()?;
-    tracing::info!(%local, home = %ctx.home.root().display(), "serving");
-    let refresh = Duration::from_millis(u64::from(gateway.router_refresh_ms.max(1)));
-    serve_http(listener, state, refresh, shutdown_signal()).await?;
-    writer.shutdown();
+    Ok(())
+}
+
+/// Serves until Ctrl-C or SIGTERM, then flushes telemetry and exits.
+pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    let g = gateway(ctx, store, bind).await?;
+    announce(&g.listener)?;
+    let refresh = Duration::from_millis(u64::from(
+        ctx.config
+            .self_upgrading_loop
+            .gateway
+            .router_refresh_ms
+            .max(1),
+    ));
+    serve_http(g.listener, g.state, refresh, shutdown_signal()).await?;
+    g.writer.shutdown();
     println!("selfup gateway stopped");
+    Ok(())
+}
+
+/// Runs the service until Ctrl-C or SIGTERM: the loop on its own thread
+/// (its store work and plugin compiles never hold up a request) and,
+/// unless `loop_only`, the gateway, which reloads its routing the moment
+/// the loop changes it.
+pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        while !*rx.borrow() {
+            if rx.changed().await.is_err() {
+                break;
+            }
+        }
+    };
+    let gateway = if loop_only {
+        None
+    } else {
+        Some(gateway(ctx, store.clone(), bind).await?)
+    };
+    let hook = gateway
+        .as_ref()
+        .map(|g| reload_hook(g.router.clone(), store.clone()));
+    let orchestrator = ctx.orchestrator(store, hook)?;
+    let loop_stop = stop_rx.clone();
+    let loop_thread = std::thread::Builder::new()
+        .name("selfup-loop".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt.block_on(orchestrator.run(stopped(loop_stop))),
+                Err(e) => tracing::error!(error = %e, "cannot start the loop's runtime"),
+            }
+        })?;
+    match gateway {
+        Some(g) => {
+            announce(&g.listener)?;
+            let refresh = Duration::from_millis(u64::from(
+                ctx.config
+                    .self_upgrading_loop
+                    .gateway
+                    .router_refresh_ms
+                    .max(1),
+            ));
+            serve_http(g.listener, g.state, refresh, stopped(stop_rx)).await?;
+            g.writer.shutdown();
+        }
+        None => {
+            println!("selfup loop running (no gateway)");
+            std::io::stdout().flush()?;
+            stopped(stop_rx).await;
+        }
+    }
+    if loop_thread.join().is_err() {
+        return Err(Exit::new(1, "the loop thread panicked").into());
+    }
+    println!("selfup stopped");
     Ok(())
 }
 
