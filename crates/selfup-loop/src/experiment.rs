@@ -61,7 +61,7 @@ pub struct StageReport {
     pub arms: Vec<ArmReport>,
     /// The metrics compared (when both arms have data).
     pub metrics: Vec<MetricReport>,
-    /// Sample-ratio check p-value (live splits only).
+    /// Sample-ratio check p-value on distinct subjects (live splits only).
     pub srm_p_value: Option<f64>,
     /// The gates' verdict recorded for the stage, if it ended.
     pub verdict: Option<serde_json::Value>,

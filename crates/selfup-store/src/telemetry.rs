@@ -74,6 +74,8 @@ pub struct ExperimentCall {
     pub stage: u32,
     /// The arm.
     pub arm: selfup_core::telemetry::Arm,
+    /// The hashed subject (the unit of assignment).
+    pub subject_hash: i64,
     /// Whether it failed.
     pub failed: bool,
     /// Its kind of failure.
@@ -530,7 +532,7 @@ impl Store {
     ) -> Result<Vec<ExperimentCall>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT rowid, ts_ms, stage, arm, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us, mismatch
+            "SELECT rowid, ts_ms, stage, arm, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us, mismatch, subject_hash
              FROM calls WHERE upgrade_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3",
         )?;
         let mut rows = stmt.query(params![upgrade_id, after_rowid, limit as i64])?;
@@ -557,6 +559,7 @@ impl Store {
                 peak_memory_bytes: row.get::<_, i64>(7)?.max(0) as u64,
                 cpu_us: row.get::<_, i64>(8)?.max(0) as u64,
                 mismatch: row.get::<_, Option<i64>>(9)?.map(|m| m != 0),
+                subject_hash: row.get(10)?,
             });
         }
         Ok(out)

@@ -159,9 +159,12 @@ pub struct DemoArgs {
     /// Where the packed example plugins are (`cargo xtask plugins` output).
     #[arg(long, value_name = "DIR", default_value = "target/plugins")]
     pub plugins: PathBuf,
-    /// Number of calls in the simulated workload.
-    #[arg(long, default_value_t = 2000)]
-    pub calls: usize,
+    /// Days of agent traffic to simulate (on a virtual clock).
+    #[arg(long, default_value_t = 15)]
+    pub days: u32,
+    /// Calls per simulated hour.
+    #[arg(long, default_value_t = 100)]
+    pub calls_per_hour: usize,
     /// Keep the demo's home directory here instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep_home: Option<PathBuf>,

@@ -1,36 +1,54 @@
-//! `selfup demo`: a fresh home, the example plugins installed, the gateway
-//! serving on loopback, a simulated agent workload driven through it over
-//! HTTP, and the telemetry summary.
+//! `selfup demo`: the whole story on a virtual clock, in about a minute.
+//!
+//! A fresh home with three example plugins; a catalog offering
+//! text-summarize 2.0.0 (better), json-query 1.1.0 (a regression) and
+//! unit-convert 1.0.0 (something the agent keeps asking for); the gateway
+//! on loopback; a simulated agent driving traffic through it over HTTP,
+//! hour by virtual hour; and the loop deciding, validating, shadowing,
+//! canarying, promoting and rolling back — then a summary.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use selfup_core::clock::Clock;
+use selfup_core::config::Config;
+use selfup_gateway::dispatch::Sampling;
 use selfup_gateway::http::{AppState, serve as serve_http};
 use selfup_gateway::{Dispatcher, PluginLoader, Router};
+use selfup_loop::Orchestrator;
+use selfup_loop::clock::VirtualClock;
+use selfup_loop::decide::RuleBased;
+use selfup_loop::experiment::analyse;
+use selfup_loop::install::install;
+use selfup_loop::orchestrator::{CatalogSource, Change, LoopContext};
 use selfup_plugins::wasm::{HostConfig, WasmHost};
 use selfup_store::system_clock::SystemClock;
 use selfup_store::telemetry::{TelemetryWriter, WriterConfig};
+use selfup_store::upgrades::UpgradeFilter;
 use selfup_store::{Home, Store};
 use tokio::net::TcpListener;
 
 use crate::cli::DemoArgs;
+use crate::commands::lifecycle::reload_hook;
 use crate::commands::telemetry::render;
 use crate::exit::Exit;
-use selfup_loop::install::install;
+use crate::table::Table;
 
-/// The packages the demo installs, in order.
-const PACKAGES: [&str; 3] = [
+/// Installed at the start.
+const INSTALLED: [&str; 3] = [
     "text-summarize-1.0.0",
     "json-query-1.0.0",
     "text-stats-1.0.0",
 ];
-
-/// Concurrent simulated agent sessions.
-const SESSIONS: usize = 8;
+/// Offered by the catalog.
+const CATALOG: [&str; 3] = [
+    "text-summarize-2.0.0",
+    "json-query-1.1.0",
+    "unit-convert-1.0.0",
+];
 
 /// Runs the demo.
 pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
@@ -55,29 +73,68 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             temp.path().to_owned()
         }
     };
-    println!("selfup demo — home {}", root.display());
     let home = Home::new(&root);
     let store = Arc::new(Store::open(&home)?);
+    let clock = VirtualClock::starting_at(SystemClock.now_ms());
+    let t0 = clock.now_ms();
+    let config = demo_config();
+    println!("selfup demo — home {}", root.display());
+    println!(
+        "virtual clock; decisions by rules (auto-approve at opportunity ≥ {}, a human above risk {}); stages: {}",
+        config.decision.auto_approve_threshold,
+        config.decision.require_human_approval_above_risk,
+        config
+            .rollout
+            .stages
+            .iter()
+            .map(|s| format!("{} {}% {}h", s.name, s.traffic_percentage, s.duration_hours))
+            .collect::<Vec<_>>()
+            .join(" → ")
+    );
+
     let host = WasmHost::new(HostConfig {
         cache_dir: Some(home.cache_dir()),
         ..HostConfig::default()
     })?;
-
-    println!("\n1. installing the example plugins");
-    for package in PACKAGES {
-        let path = package_path(&args.plugins, package)?;
-        let done = install(&store, &host, &path, false, "demo", &SystemClock)?;
-        println!("   {:<22} serves {}", done.id, done.activated.join(", "));
+    println!("\ninstalled:");
+    for package in INSTALLED {
+        let done = install(
+            &store,
+            &host,
+            &package_path(&args.plugins, package)?,
+            false,
+            "demo",
+            &clock,
+        )?;
+        println!("  {:<22} serves {}", done.id, done.activated.join(", "));
     }
+    let catalog_dir = home.root().join("catalog");
+    std::fs::create_dir_all(&catalog_dir)?;
+    for package in CATALOG {
+        std::fs::copy(
+            package_path(&args.plugins, package)?,
+            catalog_dir.join(format!("{package}.zip")),
+        )?;
+    }
+    println!("catalog offers: {}", CATALOG.join(", "));
 
-    let router = Arc::new(Router::new(PluginLoader::new(&home, host)));
+    let router = Arc::new(Router::new(PluginLoader::new(&home, host.clone())));
     router.refresh(&store)?;
     let writer = TelemetryWriter::start(&home, WriterConfig::default())?;
-    let clock = Arc::new(SystemClock);
+    let clock_arc: Arc<dyn Clock> = Arc::new(clock.clone());
+    let dispatcher = Arc::new(
+        Dispatcher::new(router.clone(), writer.sink(), clock_arc.clone()).with_sampling(
+            Sampling::at_rate(
+                config.telemetry.input_sample_rate,
+                config.telemetry.input_samples_per_capability,
+            ),
+        ),
+    );
+    let sink = writer.sink();
     let state = AppState {
-        dispatcher: Arc::new(Dispatcher::new(router, writer.sink(), clock.clone())),
+        dispatcher,
         store: store.clone(),
-        clock,
+        clock: clock_arc.clone(),
     };
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -90,29 +147,116 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             let _ = stop_rx.await;
         },
     ));
-    println!("\n2. gateway listening on {base}");
+    println!("gateway on {base}; the simulated agent calls it over HTTP\n");
 
-    println!(
-        "\n3. a simulated agent: {} calls from {SESSIONS} concurrent sessions, 300 users",
-        args.calls
-    );
-    let load_started = Instant::now();
-    let tally = drive_workload(&base, args.calls).await?;
-    let load_time = load_started.elapsed();
-    println!(
-        "   {} calls answered in {:.2}s ({:.0} calls/s); {} failed; {} unmet requests reported",
-        tally.answered,
-        load_time.as_secs_f64(),
-        tally.answered as f64 / load_time.as_secs_f64(),
-        tally.failed,
-        tally.unmet
-    );
+    let orchestrator = Orchestrator::new(LoopContext {
+        store: store.clone(),
+        config: config.clone(),
+        clock: clock_arc.clone(),
+        host,
+        catalog: CatalogSource {
+            directory: Some(catalog_dir),
+            index_url: None,
+        },
+        http: reqwest::Client::new(),
+        engine: Arc::new(RuleBased::new(config.decision.clone())),
+        on_routing_change: Some(reload_hook(router.clone(), store.clone())),
+    });
 
+    println!("timeline:");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(workload::SESSIONS)
+        .build()?;
+    let mut tally = workload::Tally::default();
+    let hours = args.days * 24;
+    for hour in 0..hours {
+        // The agent's habits change: from day 2 on it also reads request ids.
+        let phase = workload::Phase {
+            hour,
+            request_ids: hour >= 24,
+            unit_convert_served: router.table().get("unit.convert").is_some(),
+        };
+        tally.add(workload::drive_hour(&client, &base, args.calls_per_hour, phase).await?);
+        sink.flush()?;
+        clock.advance_hours(1.0);
+        let changes = if hour % 24 == 23 {
+            // A daily cycle (cycle.interval_minutes, shortened for the demo).
+            orchestrator.cycle().await?
+        } else {
+            orchestrator.tick().await?
+        };
+        print_timeline(t0, &changes);
+    }
     let _ = stop_tx.send(());
     server.await.context("the gateway task failed")??;
     writer.shutdown();
 
-    println!("\n4. telemetry summary (every call, from the store)");
+    println!(
+        "\n{} calls answered over HTTP, {} failed, {} requests reported as unmet",
+        tally.answered, tally.failed, tally.unmet
+    );
+    println!("\nupgrades:");
+    let upgrades = store.upgrades(&UpgradeFilter::default())?;
+    let mut table = Table::new(&["ID", "UPGRADE", "FOR", "OUTCOME"]);
+    for u in &upgrades {
+        table.row(vec![
+            u.id.to_string(),
+            format!(
+                "{} {} → {}",
+                u.plugin,
+                u.from_version
+                    .as_ref()
+                    .map_or("(new)".to_owned(), |v| v.to_string()),
+                u.to_version
+            ),
+            u.capability.clone(),
+            match u.state.reason() {
+                Some(reason) => format!("{}: {}", u.state.name(), truncate(reason, 90)),
+                None => u.state.to_string(),
+            },
+        ]);
+    }
+    print!("{}", indent(&table.render()));
+    println!(
+        "\nevidence (per stage, candidate − incumbent; the gates decided with sequential tests):"
+    );
+    for u in &upgrades {
+        let report = analyse(&store, u, config.ab_testing.default_significance_level)?;
+        println!("  upgrade {} {}:", u.id, report.title);
+        for s in &report.stages {
+            let arms: Vec<String> = s
+                .arms
+                .iter()
+                .filter(|a| a.calls > 0)
+                .map(|a| {
+                    let mut text = format!(
+                        "{} {} calls {:.1}% errors p50 {:.3} ms",
+                        a.arm,
+                        a.calls,
+                        a.error_rate * 100.0,
+                        a.latency_p50_ms.unwrap_or(0.0)
+                    );
+                    if let Some(m) = a.mismatch_rate {
+                        text.push_str(&format!(" ({:.0}% of answers differ)", m * 100.0));
+                    }
+                    text
+                })
+                .collect();
+            let error = s.metrics.iter().find(|m| m.metric == "error_rate");
+            println!(
+                "    stage {}: {}{}",
+                s.stage,
+                arms.join(", "),
+                error.map_or(String::new(), |m| format!(
+                    "; error rate {:+.4} [{}, {}]",
+                    m.effect,
+                    m.ci_low.map_or("-".into(), |v| format!("{v:+.4}")),
+                    m.ci_high.map_or("-".into(), |v| format!("{v:+.4}"))
+                ))
+            );
+        }
+    }
+    println!("\ntelemetry summary:");
     print!("{}", indent(&render(&store.telemetry_summary(0)?)));
     let unmet = store.agent_events(
         Some(selfup_core::telemetry::AgentEventType::UnmetRequest),
@@ -124,16 +268,60 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             .entry(event.intent.unwrap_or_default())
             .or_default() += 1;
     }
-    println!("\n5. requests nobody could serve (kept for gap analysis)");
+    println!("\nunmet requests reported by the agent:");
     for (intent, count) in by_intent {
-        println!("   {count:>4}  {intent}");
+        println!("  {count:>5}  {intent}");
     }
-    println!("\ndone in {:.1}s", started.elapsed().as_secs_f64());
+    println!(
+        "\n{} simulated days in {:.1}s of real time; home {}",
+        args.days,
+        started.elapsed().as_secs_f64(),
+        if args.keep_home.is_some() {
+            root.display().to_string()
+        } else {
+            "(temporary, removed)".to_owned()
+        }
+    );
     Ok(())
 }
 
+/// The demo's configuration: the defaults, with a rule engine that
+/// approves these upgrades on its own and a minimum sample the demo's
+/// traffic reaches.
+fn demo_config() -> selfup_core::config::LoopConfig {
+    let mut config = Config::default().self_upgrading_loop;
+    config.decision.auto_approve_threshold = 0.6;
+    config.ab_testing.min_sample_size = 100;
+    config
+}
+
+fn print_timeline(t0: i64, changes: &[Change]) {
+    for c in changes {
+        if c.text.starts_with("waits:") {
+            continue;
+        }
+        let hours = (c.ts_ms - t0) as f64 / 3_600_000.0;
+        let day = (hours / 24.0).floor() as i64 + 1;
+        let clock = hours - (day - 1) as f64 * 24.0;
+        let who = c.upgrade_id.map_or("   ".to_owned(), |id| format!("#{id}"));
+        println!(
+            "  day {day:>2} {:02}:00  {who}  {}",
+            clock.round() as i64,
+            c.text
+        );
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("   {l}\n")).collect()
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 fn package_path(dir: &Path, package: &str) -> anyhow::Result<PathBuf> {
@@ -149,79 +337,6 @@ fn package_path(dir: &Path, package: &str) -> anyhow::Result<PathBuf> {
             ),
         )
         .into())
-    }
-}
-
-#[derive(Default)]
-struct Tally {
-    answered: usize,
-    failed: usize,
-    unmet: usize,
-}
-
-async fn drive_workload(base: &str, calls: usize) -> anyhow::Result<Tally> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(SESSIONS)
-        .build()?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut sessions = Vec::new();
-    for session in 0..SESSIONS {
-        let (client, next, base) = (client.clone(), next.clone(), base.to_owned());
-        sessions.push(tokio::spawn(async move {
-            let mut rng = Rng::new(0x5e1f_u64 + session as u64);
-            let mut tally = Tally::default();
-            while next.fetch_add(1, Ordering::Relaxed) < calls {
-                let request = workload::next_request(&mut rng);
-                let response = client
-                    .post(format!("{base}{}", request.path))
-                    .json(&request.body)
-                    .send()
-                    .await?;
-                match (request.unmet, response.status().is_success()) {
-                    (true, true) => tally.unmet += 1,
-                    (false, true) => tally.answered += 1,
-                    (_, false) => tally.failed += 1,
-                }
-            }
-            anyhow::Ok(tally)
-        }));
-    }
-    let mut total = Tally::default();
-    for session in sessions {
-        let t = session.await??;
-        total.answered += t.answered;
-        total.failed += t.failed;
-        total.unmet += t.unmet;
-    }
-    Ok(total)
-}
-
-/// A small deterministic generator (xorshift64*), so every demo run
-/// drives the same workload.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from `seed` (any value).
-    pub fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    /// The next value.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A value in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    /// One of `items`.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
     }
 }
 

@@ -438,7 +438,10 @@ impl Orchestrator {
                 v.rounds,
                 v.checks
                     .iter()
-                    .map(|c| format!("{} {:+.1}", c.name, c.value))
+                    .map(|c| match c.name {
+                        "error_rate" => format!("errors {:.1}%", c.value * 100.0),
+                        name => format!("{name} {:+.1}%", c.value),
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -174,10 +174,12 @@ pub fn evaluate(
         ));
     }
     if live_split {
+        // Assignment is by subject, so the ratio is checked on subjects:
+        // the calls of one subject are not independent draws.
         gates.push(sample_ratio(
             rollout.traffic_percentage,
-            inc.calls,
-            cand.calls,
+            inc.subjects.len() as u64,
+            cand.subjects.len() as u64,
         ));
     }
 
@@ -363,7 +365,7 @@ fn absolute_gate(
     };
     let detail = match &look {
         Some(l) => format!(
-            "{what}; limit {threshold}; {} (always-valid p = {})",
+            "{what}; limit {threshold}; {} (excess over the allowed share {:+.4}, {:.0}% lower bound {}; always-valid p = {})",
             if significant {
                 "significantly over"
             } else if holds {
@@ -371,6 +373,9 @@ fn absolute_gate(
             } else {
                 "over, not significantly"
             },
+            l.effect,
+            (1.0 - alpha) * 100.0,
+            l.ci_low.map_or("-".to_owned(), |v| format!("{v:+.4}")),
             fmt_p(l.p_value)
         ),
         None => format!("{what}; limit {threshold}; too few calls to test"),
@@ -446,12 +451,17 @@ fn error_guardrail(
             name,
             status,
             format!(
-                "{what}; {} (always-valid p = {})",
+                "{what}; {} (excess {:+.4}, {:.0}% lower bound {}; always-valid p = {})",
                 if significant {
                     "significantly worse"
                 } else {
                     "not significantly worse"
                 },
+                estimate,
+                (1.0 - alpha) * 100.0,
+                look.as_ref()
+                    .and_then(|l| l.ci_low)
+                    .map_or("-".to_owned(), |v| format!("{v:+.4}")),
                 fmt_p(p)
             ),
         ),
@@ -544,8 +554,9 @@ fn latency_guardrail(
     r
 }
 
-/// Sample-ratio check of a live split: the arms' counts must match the
-/// configured weights (χ², alarm at p < 0.001 once each arm expects 30).
+/// Sample-ratio check of a live split: the arms' distinct subjects must
+/// match the configured weights (χ², alarm at p < 0.001 once each arm
+/// expects 30).
 fn sample_ratio(traffic_percentage: f64, incumbent: u64, candidate: u64) -> GateResult {
     let name = "sample ratio".to_owned();
     let share = traffic_percentage / 100.0;
@@ -557,7 +568,7 @@ fn sample_ratio(traffic_percentage: f64, incumbent: u64, candidate: u64) -> Gate
                 name,
                 GateStatus::Fail,
                 format!(
-                    "{incumbent}/{candidate} calls against weights {:.0}/{:.0}: χ² = {:.1}, p = {}; the routing is broken",
+                    "{incumbent}/{candidate} subjects against weights {:.0}/{:.0}: χ² = {:.1}, p = {}; the routing is broken",
                     weights[0] * 100.0,
                     weights[1] * 100.0,
                     s.statistic,
@@ -571,15 +582,20 @@ fn sample_ratio(traffic_percentage: f64, incumbent: u64, candidate: u64) -> Gate
             let mut r = result(
                 name,
                 GateStatus::Pass,
-                format!("{incumbent}/{candidate} calls, p = {}", fmt_p(s.p_value)),
+                format!("{incumbent}/{candidate} subjects, p = {}", fmt_p(s.p_value)),
             );
             r.p_value = Some(s.p_value);
             r
         }
+        // Too few subjects for the χ² approximation (an arm expects fewer
+        // than 30): the check cannot speak, and a small population must not
+        // hold a stage forever, so it does not block.
         Ok(SrmVerdict::NotEnoughData(_)) => result(
             name,
-            GateStatus::Pending,
-            format!("{incumbent}/{candidate} calls: too few to check"),
+            GateStatus::Pass,
+            format!(
+                "{incumbent}/{candidate} subjects: too few to check (an arm expects fewer than 30)"
+            ),
         ),
         Err(e) => result(name, GateStatus::Pending, format!("cannot check: {e}")),
     }
@@ -642,6 +658,7 @@ mod tests {
                 peak_memory_bytes: 1 << 20,
                 cpu_us: latency_us,
                 mismatch: None,
+                subject_hash: start + i as i64 + 1,
             })
             .collect();
         stats.ingest(&batch);

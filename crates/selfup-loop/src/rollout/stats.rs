@@ -2,7 +2,7 @@
 //! sufficient statistics, built incrementally from the calls the gateway
 //! recorded (each evaluation reads only rows it has not seen).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use selfup_core::telemetry::Arm;
 use selfup_stats::{Moments, RankSketch};
@@ -34,6 +34,9 @@ pub struct ArmStats {
     pub compared: u64,
     /// Shadow answers that differed.
     pub mismatches: u64,
+    /// The distinct subjects seen: the units of assignment.
+    #[serde(skip)]
+    pub subjects: HashSet<i64>,
 }
 
 impl Default for ArmStats {
@@ -48,6 +51,7 @@ impl Default for ArmStats {
             cpu_us: Moments::default(),
             compared: 0,
             mismatches: 0,
+            subjects: HashSet::new(),
         }
     }
 }
@@ -55,6 +59,7 @@ impl Default for ArmStats {
 impl ArmStats {
     fn push(&mut self, call: &ExperimentCall) {
         self.calls += 1;
+        self.subjects.insert(call.subject_hash);
         if call.failed {
             self.failures += 1;
         }

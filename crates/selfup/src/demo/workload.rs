@@ -1,10 +1,112 @@
-//! What the simulated agent asks for: summaries of varied texts, queries
-//! over JSON documents, text statistics, and now and then something no
-//! plugin can do.
+//! What the simulated agent does in one virtual hour: summaries, JSON
+//! queries, text statistics, unit conversions (or, while nobody serves
+//! them, reports of requests it could not serve).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 
-use super::Rng;
+/// Concurrent agent sessions.
+pub const SESSIONS: usize = 8;
+
+/// What the agent does this hour.
+#[derive(Debug, Clone, Copy)]
+pub struct Phase {
+    /// The virtual hour (seeds the generator).
+    pub hour: u32,
+    /// Whether it also reads request ids from documents (the kind of query
+    /// that exposes json-query 1.1.0's regression).
+    pub request_ids: bool,
+    /// Whether `unit.convert` is served (else the agent reports the request as unmet).
+    pub unit_convert_served: bool,
+}
+
+/// Outcomes of the hour.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    /// Calls answered.
+    pub answered: usize,
+    /// Calls that failed.
+    pub failed: usize,
+    /// Unmet requests reported.
+    pub unmet: usize,
+}
+
+impl Tally {
+    /// Adds another hour's tally.
+    pub fn add(&mut self, other: Tally) {
+        self.answered += other.answered;
+        self.failed += other.failed;
+        self.unmet += other.unmet;
+    }
+}
+
+/// Drives `calls` requests through the gateway at `base`.
+pub async fn drive_hour(
+    client: &reqwest::Client,
+    base: &str,
+    calls: usize,
+    phase: Phase,
+) -> anyhow::Result<Tally> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut sessions = Vec::new();
+    for session in 0..SESSIONS {
+        let (client, next, base) = (client.clone(), next.clone(), base.to_owned());
+        sessions.push(tokio::spawn(async move {
+            let mut rng = Rng::new(u64::from(phase.hour) * 131 + session as u64);
+            let mut tally = Tally::default();
+            while next.fetch_add(1, Ordering::Relaxed) < calls {
+                let request = next_request(&mut rng, phase);
+                let response = client
+                    .post(format!("{base}{}", request.path))
+                    .json(&request.body)
+                    .send()
+                    .await?;
+                match (request.unmet, response.status().is_success()) {
+                    (true, true) => tally.unmet += 1,
+                    (false, true) => tally.answered += 1,
+                    (_, false) => tally.failed += 1,
+                }
+            }
+            anyhow::Ok(tally)
+        }));
+    }
+    let mut total = Tally::default();
+    for session in sessions {
+        total.add(session.await??);
+    }
+    Ok(total)
+}
+
+/// A small deterministic generator (xorshift64*), so every demo run
+/// drives the same workload.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (any value).
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A value in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
 
 /// One HTTP request of the workload.
 pub struct Request {
@@ -35,10 +137,16 @@ const SENTENCES: [&str; 16] = [
     "Weather delayed the hardware shipment by a week.",
 ];
 
-const UNMET: [(&str, &str); 4] = [
+const CONVERSIONS: [&str; 5] = [
+    "convert 5 miles to km",
+    "how many ounces is 250 grams",
+    "72 °F to celsius",
+    "120 USD in EUR",
+    "3.5 kg to lb",
+];
+
+const OTHER_UNMET: [(&str, &str); 2] = [
     ("translate", "Translate this paragraph into French"),
-    ("translate", "Can you translate the summary to German?"),
-    ("currency.convert", "Convert 120 USD to EUR at today's rate"),
     (
         "calendar.schedule",
         "Schedule a meeting with the design team on Friday",
@@ -53,7 +161,7 @@ fn text(rng: &mut Rng) -> String {
         .join(" ")
 }
 
-fn document(rng: &mut Rng) -> (Value, String) {
+fn document(rng: &mut Rng, request_ids: bool) -> (Value, &'static str) {
     let id = rng.below(10_000);
     let doc = json!({
         "order": {
@@ -63,22 +171,23 @@ fn document(rng: &mut Rng) -> (Value, String) {
             "headers": {"content-type": "application/json", "x-request-id": format!("req-{id}")},
         }
     });
-    let path = rng
-        .pick(&[
-            "$.order.id",
-            "$.order.customer.name",
-            "$.order.customer.tier",
-            "$.order.items[0].sku",
-            "$.order.items[-1].qty",
-            "$.order.headers[\"content-type\"]",
-            "$.order.headers.x-request-id",
-        ])
-        .to_string();
+    let mut paths = vec![
+        "$.order.id",
+        "$.order.customer.name",
+        "$.order.customer.tier",
+        "$.order.items[0].sku",
+        "$.order.items[-1].qty",
+        "$.order.headers[\"content-type\"]",
+    ];
+    if request_ids {
+        paths.push("$.order.headers.x-request-id");
+    }
+    let path = *rng.pick(&paths);
     (doc, path)
 }
 
 /// The next request of the workload.
-pub fn next_request(rng: &mut Rng) -> Request {
+pub fn next_request(rng: &mut Rng, phase: Phase) -> Request {
     let subject = format!("user-{}", rng.below(300));
     let roll = rng.below(100);
     let call = |capability: &str, input: Value| Request {
@@ -87,17 +196,29 @@ pub fn next_request(rng: &mut Rng) -> Request {
         unmet: false,
     };
     match roll {
-        0..=44 => call(
+        0..=39 => call(
             "text.summarize",
             json!({ "text": text(rng), "max_sentences": 2 }),
         ),
-        45..=79 => {
-            let (document, path) = document(rng);
+        40..=74 => {
+            let (document, path) = document(rng, phase.request_ids);
             call("json.query", json!({ "document": document, "path": path }))
         }
-        80..=96 => call("text.stats", json!({ "text": text(rng) })),
+        75..=86 => call("text.stats", json!({ "text": text(rng) })),
+        87..=96 => {
+            let text = *rng.pick(&CONVERSIONS);
+            if phase.unit_convert_served {
+                call("unit.convert", json!({ "text": text }))
+            } else {
+                Request {
+                    path: "/v1/events".into(),
+                    body: json!({ "type": "unmet_request", "intent": "unit.convert", "text": text, "subject": subject }),
+                    unmet: true,
+                }
+            }
+        }
         _ => {
-            let (intent, text) = *rng.pick(&UNMET);
+            let (intent, text) = *rng.pick(&OTHER_UNMET);
             Request {
                 path: "/v1/events".into(),
                 body: json!({ "type": "unmet_request", "intent": intent, "text": text, "subject": subject }),
