@@ -77,6 +77,9 @@ pub struct LoopContext {
     /// so an in-process gateway can reload at once instead of at its next
     /// refresh.
     pub on_routing_change: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// A pause after every state change (zero in production): lets a
+    /// crash test kill the process between any two steps.
+    pub step_pause: Duration,
 }
 
 /// The loop.
@@ -101,6 +104,13 @@ impl Orchestrator {
 
     pub(crate) fn now(&self) -> i64 {
         self.ctx.clock.now_ms()
+    }
+
+    /// Waits `step_pause` (a testing aid; zero in production).
+    pub(crate) async fn pause(&self) {
+        if !self.ctx.step_pause.is_zero() {
+            tokio::time::sleep(self.ctx.step_pause).await;
+        }
     }
 
     pub(crate) fn routing_changed(&self) {
@@ -138,7 +148,11 @@ impl Orchestrator {
         }
         let since = self.now() - 7 * 86_400_000;
         let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since)?;
-        changes.extend(self.decide_candidates(&candidates)?);
+        let decided = self.decide_candidates(&candidates)?;
+        if !decided.is_empty() {
+            self.pause().await;
+        }
+        changes.extend(decided);
         changes.extend(self.advance(&catalog).await?);
         changes.extend(self.retention()?);
         Ok(changes)
@@ -149,7 +163,7 @@ impl Orchestrator {
     pub async fn tick(&self) -> Result<Vec<Change>, OrchestratorError> {
         let catalog = self.load_catalog().await?;
         let mut changes = self.advance(&catalog).await?;
-        changes.extend(self.evaluate_rollouts()?);
+        changes.extend(self.evaluate_rollouts().await?);
         Ok(changes)
     }
 

@@ -111,9 +111,20 @@ impl Context {
             http: reqwest::Client::new(),
             engine: Arc::new(RuleBased::new(config.decision.clone())),
             on_routing_change: on_change,
+            step_pause: step_pause(),
             config,
         }))
     }
+}
+
+/// `SELFUP_STEP_PAUSE_MS`: a pause after every state change of an upgrade.
+/// A testing aid (the crash test kills the process between steps); unset,
+/// there is none.
+fn step_pause() -> std::time::Duration {
+    std::env::var("SELFUP_STEP_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(std::time::Duration::ZERO, std::time::Duration::from_millis)
 }
 
 /// Reads and checks a configuration file; invalid files exit with 2.

@@ -161,6 +161,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         http: reqwest::Client::new(),
         engine: Arc::new(RuleBased::new(config.decision.clone())),
         on_routing_change: Some(reload_hook(router.clone(), store.clone())),
+        step_pause: Duration::ZERO,
     });
 
     println!("timeline:");

@@ -73,6 +73,7 @@ impl Orchestrator {
                 continue;
             }
             changes.extend(self.plan(&upgrade, catalog)?);
+            self.pause().await;
             if let Some(planned) = store.upgrade(upgrade.id)?
                 && planned.state == UpgradeState::Planned
             {
@@ -270,6 +271,7 @@ impl Orchestrator {
                 Ok(())
             })?;
         if let Some(validating) = self.ctx.store.upgrade(upgrade.id)? {
+            self.pause().await;
             changes.extend(self.validate(&validating).await?);
         }
         Ok(changes)
@@ -431,6 +433,7 @@ impl Orchestrator {
                 Ok(())
             })?;
         self.routing_changed();
+        self.pause().await;
         let perf_text = match &verdict {
             Some(v) if v.inputs > 0 => format!(
                 "replayed {} recorded inputs ×{}: {}",

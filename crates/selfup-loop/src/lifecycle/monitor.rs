@@ -14,7 +14,7 @@ const READ_BATCH: usize = 50_000;
 
 impl Orchestrator {
     /// Evaluates every rollout once.
-    pub fn evaluate_rollouts(&self) -> Result<Vec<Change>, OrchestratorError> {
+    pub async fn evaluate_rollouts(&self) -> Result<Vec<Change>, OrchestratorError> {
         let mut changes = Vec::new();
         for rollout in self.ctx.store.rollouts()? {
             let Some(upgrade) = self.ctx.store.upgrade(rollout.upgrade_id)? else {
@@ -24,7 +24,11 @@ impl Orchestrator {
                 continue;
             }
             let verdict = self.look(&rollout)?;
-            changes.extend(self.act(&upgrade, &rollout, verdict)?);
+            let acted = self.act(&upgrade, &rollout, verdict)?;
+            if !acted.is_empty() {
+                self.pause().await;
+            }
+            changes.extend(acted);
         }
         Ok(changes)
     }

@@ -114,6 +114,7 @@ impl World {
             http: reqwest::Client::new(),
             engine: Arc::new(RuleBased::new(config.decision.clone())),
             on_routing_change: Some(refresh),
+            step_pause: std::time::Duration::ZERO,
         });
         Self {
             dir,
