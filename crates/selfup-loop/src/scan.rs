@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use selfup_core::telemetry::AgentEventType;
 use selfup_core::upgrade::UpgradeKind;
 use selfup_store::registry::InstalledPlugin;
-use selfup_store::telemetry::TelemetrySummary;
+use selfup_store::telemetry::CallHealth;
 use selfup_store::{Store, StoreError};
 
 use crate::catalog::{Catalog, CatalogEntry};
@@ -24,7 +24,7 @@ pub struct Candidate {
     /// The version serving the capability now (for a new version).
     pub incumbent: Option<InstalledPlugin>,
     /// How the incumbent has been doing (calls, errors, latency) lately.
-    pub incumbent_health: Option<TelemetrySummary>,
+    pub incumbent_health: Option<CallHealth>,
     /// Requests for the capability nobody could serve (for a new capability).
     pub demand: u64,
     /// What the agent asked for, in its words (a few examples).
@@ -47,7 +47,7 @@ pub fn market_scan(
     since_ms: i64,
 ) -> Result<Vec<Candidate>, StoreError> {
     let installed = store.list_plugins()?;
-    let health = store.telemetry_summary(since_ms)?;
+    let health = store.call_health(since_ms)?;
     let mut out = Vec::new();
 
     // Newer versions of the plugins that serve something.

@@ -170,6 +170,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE calls ADD COLUMN mismatch INTEGER;
     CREATE INDEX calls_by_upgrade ON calls (upgrade_id) WHERE upgrade_id IS NOT NULL;
     "#,
+    // 3: hourly call counts per target, kept by the telemetry writer, so
+    // the loop reads health and demand without scanning every call.
+    r#"
+    CREATE TABLE call_hourly (
+        target_id      INTEGER NOT NULL REFERENCES call_targets (id),
+        hour           INTEGER NOT NULL,
+        calls          INTEGER NOT NULL,
+        errors         INTEGER NOT NULL,
+        latency_us_sum INTEGER NOT NULL,
+        PRIMARY KEY (target_id, hour)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO call_hourly (target_id, hour, calls, errors, latency_us_sum)
+        SELECT target_id, ts_ms / 3600000, COUNT(*), SUM(outcome != 0), SUM(latency_us)
+        FROM calls GROUP BY target_id, ts_ms / 3600000;
+    "#,
 ];
 
 /// The schema version this build writes.

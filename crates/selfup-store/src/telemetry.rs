@@ -329,6 +329,8 @@ fn write_batch(
 ) -> Result<Vec<i64>, StoreError> {
     let tx = conn.transaction()?;
     let mut event_ids = Vec::new();
+    // (target, hour) → (calls, errors, latency sum), added up per batch.
+    let mut hourly: HashMap<(i64, i64), (i64, i64, i64)> = HashMap::new();
     {
         let mut insert_call = tx.prepare_cached(
             "INSERT INTO calls (ts_ms, target_id, subject_hash, outcome, error_kind, latency_us, peak_memory_bytes, cpu_us,
@@ -339,6 +341,12 @@ fn write_batch(
             match message {
                 Message::Call(r) => {
                     let target = target_id(&tx, targets, r)?;
+                    let slot = hourly
+                        .entry((target, r.ts_ms.div_euclid(3_600_000)))
+                        .or_default();
+                    slot.0 += 1;
+                    slot.1 += i64::from(r.outcome == Outcome::Error);
+                    slot.2 = slot.2.saturating_add(clamp(r.cost.latency_us));
                     insert_call.execute(params![
                         r.ts_ms,
                         target,
@@ -363,6 +371,14 @@ fn write_batch(
                 }
                 Message::Flush(_) | Message::Shutdown => {}
             }
+        }
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO call_hourly (target_id, hour, calls, errors, latency_us_sum) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (target_id, hour) DO UPDATE SET calls = calls + excluded.calls,
+                 errors = errors + excluded.errors, latency_us_sum = latency_us_sum + excluded.latency_us_sum",
+        )?;
+        for ((target, hour), (calls, errors, latency)) in &hourly {
+            upsert.execute(params![target, hour, calls, errors, latency])?;
         }
     }
     tx.commit()?;
@@ -412,6 +428,25 @@ fn outcome_code(outcome: Outcome) -> i64 {
 
 fn clamp(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Calls, errors and mean latency of one capability version over some hours.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallHealth {
+    /// The capability.
+    pub capability: String,
+    /// The plugin (empty for calls nobody could serve).
+    pub plugin: String,
+    /// Its version.
+    pub version: String,
+    /// Number of calls.
+    pub calls: u64,
+    /// Number of failed calls.
+    pub errors: u64,
+    /// `errors / calls`.
+    pub error_rate: f64,
+    /// Mean latency, ms.
+    pub mean_latency_ms: f64,
 }
 
 /// Calls, errors and latency percentiles of one capability version.
@@ -565,15 +600,51 @@ impl Store {
         Ok(out)
     }
 
-    /// Calls nobody could serve at or after `since_ms`, by capability name.
+    /// Calls nobody could serve in the hours from `since_ms` on, by
+    /// capability name (from the hourly counts: no scan of the calls).
     pub fn unserved_calls(&self, since_ms: i64) -> Result<Vec<(String, u64)>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT t.capability, COUNT(*) FROM calls c JOIN call_targets t ON t.id = c.target_id
-             WHERE t.plugin = '' AND c.ts_ms >= ?1 GROUP BY t.capability ORDER BY t.capability",
+            "SELECT t.capability, SUM(h.calls) FROM call_hourly h JOIN call_targets t ON t.id = h.target_id
+             WHERE t.plugin = '' AND h.hour >= ?1 GROUP BY t.capability ORDER BY t.capability",
         )?;
-        let rows = stmt.query_map([since_ms], |r| {
+        let rows = stmt.query_map([since_ms.div_euclid(3_600_000)], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Calls, errors and mean latency of every capability version in the
+    /// hours from `since_ms` on (from the hourly counts: no scan of the
+    /// calls, however many there are).
+    pub fn call_health(&self, since_ms: i64) -> Result<Vec<CallHealth>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT t.capability, t.plugin, t.version, SUM(h.calls), SUM(h.errors), SUM(h.latency_us_sum)
+             FROM call_hourly h JOIN call_targets t ON t.id = h.target_id
+             WHERE h.hour >= ?1 GROUP BY t.id ORDER BY t.capability, t.plugin, t.version",
+        )?;
+        let rows = stmt.query_map([since_ms.div_euclid(3_600_000)], |r| {
+            let calls = r.get::<_, i64>(3)?.max(0) as u64;
+            let errors = r.get::<_, i64>(4)?.max(0) as u64;
+            let latency: i64 = r.get(5)?;
+            Ok(CallHealth {
+                capability: r.get(0)?,
+                plugin: r.get(1)?,
+                version: r.get(2)?,
+                calls,
+                errors,
+                error_rate: if calls == 0 {
+                    0.0
+                } else {
+                    errors as f64 / calls as f64
+                },
+                mean_latency_ms: if calls == 0 {
+                    0.0
+                } else {
+                    latency as f64 / calls as f64 / 1000.0
+                },
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -668,6 +739,22 @@ mod tests {
         assert_eq!((v1.p50_ms, v1.p95_ms, v1.p99_ms), (50.0, 95.0, 99.0));
         assert_eq!(summary[1].calls, 1);
         assert!(store.telemetry_summary(2_000).expect("later").is_empty());
+        let health = store.call_health(0).expect("hourly counts");
+        assert_eq!(health.len(), 2);
+        assert_eq!(
+            (
+                health[0].version.as_str(),
+                health[0].calls,
+                health[0].errors
+            ),
+            ("1.0.0", 100, 10)
+        );
+        assert!(
+            (health[0].mean_latency_ms - 50.5).abs() < 1e-9,
+            "{}",
+            health[0].mean_latency_ms
+        );
+        assert!(store.unserved_calls(0).expect("unserved").is_empty());
         let events = store
             .agent_events(Some(AgentEventType::UnmetRequest), 0)
             .expect("events");
