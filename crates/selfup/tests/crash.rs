@@ -246,7 +246,7 @@ async fn sigkill_at_every_step_leaves_a_consistent_store_and_the_upgrade_complet
                     .json(&call)
                     .send()
                     .await;
-                if i % 5 == 0 {
+                if i.is_multiple_of(5) {
                     let event =
                         serde_json::json!({"type": "task_outcome", "text": format!("task {i}")});
                     if let Ok(r) = client
