@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use selfup_core::upgrade::{Actor, UpgradeState};
 use selfup_gateway::PluginLoader;
+use selfup_store::artifacts::ArtifactStore;
 use selfup_store::registry::Route;
+use selfup_store::snapshots::SnapshotState;
 use selfup_store::upgrades::{Upgrade, UpgradeFilter};
 use serde::Serialize;
 
@@ -107,10 +109,12 @@ impl Orchestrator {
             ))
         })?;
         let actor = Actor::Human(who.to_owned());
-        let reason_text = format!("by {who} ({strategy:?} rollback): {reason}")
-            .replace("Full", "full")
-            .replace("Partial", "partial")
-            .replace("Compensating", "compensating");
+        let strategy_name = match strategy {
+            RollbackStrategy::Full => "full",
+            RollbackStrategy::Partial => "partial",
+            RollbackStrategy::Compensating => "compensating",
+        };
+        let reason_text = format!("by {who} ({strategy_name} rollback): {reason}");
         match upgrade.state {
             UpgradeState::Approved | UpgradeState::Planned | UpgradeState::Validating => {
                 let stage_count = self.stages().len();
@@ -153,6 +157,13 @@ impl Orchestrator {
                 )));
             }
         }
+        if let Some(snapshot) = self.ctx.store.snapshot_of_upgrade(id)? {
+            let scope = match strategy {
+                RollbackStrategy::Full => None,
+                _ => Some(self.touched(&upgrade)?),
+            };
+            self.check_restorable(&snapshot.state, scope.as_deref())?;
+        }
         match strategy {
             RollbackStrategy::Partial => {
                 self.roll_back_partial(&upgrade, &reason_text, &actor, None)?
@@ -193,6 +204,16 @@ impl Orchestrator {
                     .store
                     .write(self.now(), |tx| -> Result<(), OrchestratorError> {
                         tx.restore_full(&snapshot.state)?;
+                        // The snapshot may hold the rollout of an upgrade that
+                        // has ended since: it must not serve again.
+                        for r in &snapshot.state.rollouts {
+                            let live = tx
+                                .upgrade(r.upgrade_id)
+                                .is_ok_and(|u| u.state.stage() == Some(r.stage));
+                            if !live {
+                                tx.delete_rollout(&r.capability)?;
+                            }
+                        }
                         tx.transition(
                             id,
                             &UpgradeState::RolledBack {
@@ -212,6 +233,45 @@ impl Orchestrator {
             }
         }
         Ok(self.change(Some(id), format!("rolled back {reason_text}")))
+    }
+
+    /// Refuses a restore from `state` (of every plugin, or of the active
+    /// providers of `capabilities`) that would register again a version
+    /// removed since whose files retention has deleted.
+    fn check_restorable(
+        &self,
+        state: &SnapshotState,
+        capabilities: Option<&[String]>,
+    ) -> Result<(), OrchestratorError> {
+        let artifacts = ArtifactStore::new(self.ctx.store.home().artifacts_dir());
+        for p in &state.plugins {
+            let (name, version) = (p.manifest.name.as_str(), &p.manifest.version);
+            let needed = capabilities.is_none_or(|caps| {
+                caps.iter().any(|c| {
+                    state
+                        .active
+                        .get(c)
+                        .is_some_and(|(n, v)| n == name && v == version)
+                })
+            });
+            if !needed || self.ctx.store.plugin(name, version)?.is_some() {
+                continue;
+            }
+            let missing: Vec<&str> = p
+                .files
+                .iter()
+                .filter(|f| !artifacts.contains(&f.hash))
+                .map(|f| f.path.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Err(OrchestratorError::Refused(format!(
+                    "{} was removed since the snapshot and retention has deleted its files ({}); it cannot be restored: reinstall it, then activate it",
+                    p.manifest.id(),
+                    missing.join(", ")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Calls the candidate's compensating action; refuses if it has none or
