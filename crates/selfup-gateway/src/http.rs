@@ -5,14 +5,18 @@
 //!   `{"error": {"kind", "message"}}` with a status fitting the kind;
 //! - `GET /v1/capabilities`, `GET /v1/plugins`, `GET /healthz`;
 //! - `POST /v1/events`: what the agent reports about itself.
+//!
+//! Endpoints that change state need `Authorization: Bearer <token>` (see
+//! `selfup token create`); every endpoint is rate-limited per client.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router as HttpRouter};
@@ -25,6 +29,7 @@ use serde_json::value::RawValue;
 use tokio::net::TcpListener;
 
 use crate::dispatch::Dispatcher;
+use crate::limits::{RateLimiter, constant_time_eq};
 use crate::subject::subject_hash;
 
 /// Largest accepted request body.
@@ -39,18 +44,94 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// The clock, for event timestamps.
     pub clock: Arc<dyn Clock>,
+    /// The per-client rate limit (`None`: no limit).
+    pub limiter: Option<Arc<RateLimiter>>,
+    /// The upgrade lifecycle, when the process offers it.
+    pub lifecycle: Option<Arc<dyn crate::lifecycle::LifecycleApi>>,
 }
 
-/// The HTTP routes over `state`.
+/// The HTTP routes over `state`: calls and listings are open; everything
+/// that changes state is behind the bearer-token check.
 pub fn routes(state: AppState) -> HttpRouter {
+    let protected = crate::lifecycle::write_routes()
+        .route("/v1/events", post(post_event))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     HttpRouter::new()
         .route("/v1/capabilities/{name}/call", post(call_capability))
         .route("/v1/capabilities", get(list_capabilities))
         .route("/v1/plugins", get(list_plugins))
-        .route("/v1/events", post(post_event))
         .route("/healthz", get(healthz))
+        .merge(crate::lifecycle::read_routes())
+        .merge(protected)
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// Refuses requests of a client over its rate with 429 and `Retry-After`.
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let (Some(limiter), Some(ConnectInfo(peer))) = (
+        &state.limiter,
+        request
+            .extensions()
+            .get::<ConnectInfo<std::net::SocketAddr>>(),
+    ) && let Err(wait) = limiter.check(peer.ip(), std::time::Instant::now())
+    {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests from {}; retry after {seconds} s (gateway.rate_limit_per_second)", peer.ip()),
+        )
+        .into_response();
+        if let Ok(value) = seconds.to_string().parse() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    next.run(request).await
+}
+
+/// Lets a request through only with a live API token.
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let unauthorized = |message: &str| {
+        let mut response =
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response();
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        response
+    };
+    let Some(token) = presented else {
+        return unauthorized(
+            "this endpoint changes state: send Authorization: Bearer <token> (create one with `selfup token create`)",
+        );
+    };
+    let store = state.store.clone();
+    let live = match tokio::task::spawn_blocking(move || store.live_token_hashes()).await {
+        Ok(Ok(live)) => live,
+        _ => return ApiError::unavailable("cannot read the API tokens").into_response(),
+    };
+    let hash = selfup_store::tokens::token_hash(&token);
+    // Every live hash is compared, each in constant time.
+    let valid = live.iter().fold(false, |found, (_, h)| {
+        constant_time_eq(h.as_bytes(), hash.as_bytes()) | found
+    });
+    if !valid {
+        return unauthorized(
+            "the token is not valid (unknown or revoked); see `selfup token list`",
+        );
+    }
+    next.run(request).await
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, reloading the
@@ -62,9 +143,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let refresher = tokio::spawn(refresh_loop(state.clone(), refresh_every));
-    let result = axum::serve(listener, routes(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        routes(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     refresher.abort();
     state.dispatcher.router().shutdown().await;
     result
@@ -99,7 +183,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+    /// An error of `kind` with `status`.
+    pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             kind,
@@ -116,7 +201,7 @@ impl ApiError {
         )
     }
 
-    fn unavailable(message: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
     }
 }
@@ -162,6 +247,13 @@ impl IntoResponse for ApiError {
 }
 
 fn rejected(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is over the cap of {MAX_BODY_BYTES} bytes"),
+        );
+    }
     ApiError::invalid_input(format!(
         "{}; send a JSON body like {{\"subject\": \"user-1\", \"input\": {{...}}}} with Content-Type: application/json",
         rejection.body_text()

@@ -8,6 +8,8 @@
 
 pub mod dispatch;
 pub mod http;
+pub mod lifecycle;
+pub mod limits;
 pub mod loader;
 pub mod router;
 pub mod subject;

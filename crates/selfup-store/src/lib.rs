@@ -17,6 +17,7 @@ pub mod rollouts;
 pub mod snapshots;
 pub mod system_clock;
 pub mod telemetry;
+pub mod tokens;
 pub mod tx;
 pub mod upgrades;
 

@@ -185,6 +185,16 @@ const MIGRATIONS: &[&str] = &[
         SELECT target_id, ts_ms / 3600000, COUNT(*), SUM(outcome != 0), SUM(latency_us)
         FROM calls GROUP BY target_id, ts_ms / 3600000;
     "#,
+    // 4: API tokens, stored as SHA-256 hashes only.
+    r#"
+    CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        hash          TEXT NOT NULL UNIQUE,
+        created_at_ms INTEGER NOT NULL,
+        revoked_at_ms INTEGER
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

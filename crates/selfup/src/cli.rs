@@ -61,6 +61,9 @@ pub enum Command {
     /// Experiments (the A/B tests of rollouts).
     #[command(subcommand)]
     Experiments(ExperimentsCommand),
+    /// API tokens for the endpoints that change state.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Statistics calculator: the tests the rollout gates use.
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -377,5 +380,27 @@ pub enum ExperimentsCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// `selfup token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (once: only its hash is kept).
+    Create {
+        /// What or who uses it.
+        #[arg(long, default_value = "agent")]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// The token's id (see `selfup token list`).
+        id: i64,
     },
 }

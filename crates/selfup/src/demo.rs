@@ -31,6 +31,7 @@ use selfup_store::upgrades::UpgradeFilter;
 use selfup_store::{Home, Store};
 use tokio::net::TcpListener;
 
+use crate::api::LoopApi;
 use crate::cli::DemoArgs;
 use crate::commands::lifecycle::reload_hook;
 use crate::commands::telemetry::render;
@@ -131,25 +132,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         ),
     );
     let sink = writer.sink();
-    let state = AppState {
-        dispatcher,
-        store: store.clone(),
-        clock: clock_arc.clone(),
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve_http(
-        listener,
-        state,
-        Duration::from_millis(250),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
-    println!("gateway on {base}; the simulated agent calls it over HTTP\n");
-
-    let orchestrator = Orchestrator::new(LoopContext {
+    let orchestrator = Arc::new(Orchestrator::new(LoopContext {
         store: store.clone(),
         config: config.clone(),
         clock: clock_arc.clone(),
@@ -162,7 +145,32 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         engine: Arc::new(RuleBased::new(config.decision.clone())),
         on_routing_change: Some(reload_hook(router.clone(), store.clone())),
         step_pause: Duration::ZERO,
-    });
+    }));
+    // The simulated agent is a load generator: no per-client rate limit.
+    let state = AppState {
+        dispatcher,
+        store: store.clone(),
+        clock: clock_arc.clone(),
+        limiter: None,
+        lifecycle: Some(Arc::new(LoopApi {
+            orchestrator: orchestrator.clone(),
+        })),
+    };
+    // The agent reports events, which change state: it needs a token.
+    let token = crate::commands::token::new_token()?;
+    store.create_token("demo-agent", &token, clock.now_ms())?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_http(
+        listener,
+        state,
+        Duration::from_millis(250),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    println!("gateway on {base}; the simulated agent calls it over HTTP\n");
 
     println!("timeline:");
     let client = reqwest::Client::builder()
@@ -177,7 +185,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             request_ids: hour >= 24,
             unit_convert_served: router.table().get("unit.convert").is_some(),
         };
-        tally.add(workload::drive_hour(&client, &base, args.calls_per_hour, phase).await?);
+        tally.add(workload::drive_hour(&client, &base, &token, args.calls_per_hour, phase).await?);
         sink.flush()?;
         clock.advance_hours(1.0);
         let changes = if hour % 24 == 23 {

@@ -1,5 +1,6 @@
 //! The `selfup` command.
 
+mod api;
 mod cli;
 mod commands;
 mod context;
@@ -96,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => commands::serve::serve(&ctx, args.bind).await,
         Command::Run(args) => commands::serve::run(&ctx, args.bind, args.loop_only).await,
         Command::Cycle => commands::lifecycle::cycle(&ctx).await,
+        Command::Token(command) => commands::token::run(&ctx, &command),
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

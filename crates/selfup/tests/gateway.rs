@@ -86,7 +86,19 @@ async fn calls_listings_events_and_live_registry_changes() {
         "{body}"
     );
 
-    // Agent events.
+    // Agent events change state: they need a token.
+    let (status, body) = gateway
+        .post(
+            "/v1/events",
+            json!({"type": "unmet_request", "intent": "translate"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["kind"].as_str()),
+        (401, Some("unauthorized")),
+        "{body}"
+    );
+    gateway.token = Some(home.token());
     let (status, body) = gateway
         .post("/v1/events", json!({"type": "unmet_request", "intent": "translate", "text": "in French please", "subject": "alice"}))
         .await;
@@ -242,4 +254,121 @@ async fn sixty_four_concurrent_calls_are_all_answered_and_recorded() {
         .map(|r| r["calls"].as_u64().unwrap_or(0))
         .sum();
     assert_eq!(total, 64, "{summary}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_rate_limits_body_caps_and_the_lifecycle_api() {
+    let home = TestHome::new();
+    home.install("test-echo-1.0.0");
+    std::fs::write(
+        home.path().join("config.yaml"),
+        "self_upgrading_loop:\n  gateway:\n    rate_limit_per_second: 20\n    rate_limit_burst: 20\n",
+    )
+    .expect("config");
+    let mut gateway = home.serve();
+
+    // Tokens: none, a live one, a revoked one.
+    let event = json!({"type": "task_outcome", "text": "done"});
+    let (status, body) = gateway.post("/v1/events", event.clone()).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("selfup token create"),
+        "{body}"
+    );
+    let token = home.token();
+    gateway.token = Some(token.clone());
+    let (status, _) = gateway.post("/v1/events", event.clone()).await;
+    assert_eq!(status, 201);
+    let listed: serde_json::Value =
+        serde_json::from_str(&home.ok(&["token", "list", "--json"])).expect("tokens");
+    let id = listed[0]["id"].as_i64().expect("id");
+    assert!(
+        !home.ok(&["token", "list"]).contains(&token),
+        "secrets are never listed"
+    );
+    home.ok(&["token", "revoke", &id.to_string()]);
+    let (status, body) = gateway.post("/v1/events", event.clone()).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("revoked"),
+        "{body}"
+    );
+    gateway.token = Some(home.token());
+
+    // The lifecycle API: reads are open, writes need the token.
+    assert_eq!(gateway.get("/v1/upgrades").await, json!([]));
+    let (status, body) = gateway
+        .post("/v1/upgrades/99/approve", json!({"reason": "looks good"}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["kind"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    let (status, body) = gateway
+        .post("/v1/upgrades/99/approve", json!({"reason": " "}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["kind"].as_str()),
+        (400, Some("invalid_input")),
+        "{body}"
+    );
+    let anonymous = reqwest::Client::new()
+        .post(format!("{}/v1/upgrades/99/rollback", gateway.url))
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(
+        anonymous
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer")
+    );
+
+    // A body over the cap is refused.
+    let big = "x".repeat(5 * 1024 * 1024);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/capabilities/test.echo/call", gateway.url))
+        .header("content-type", "application/json")
+        .body(format!("{{\"input\": \"{big}\"}}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 413);
+
+    // A flood is rate-limited with Retry-After.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let mut limited = None;
+    for i in 0..60 {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/capabilities/test.echo/call", gateway.url))
+            .json(&json!({"input": {"i": i}}))
+            .send()
+            .await
+            .expect("request");
+        if response.status().as_u16() == 429 {
+            limited = Some(response);
+            break;
+        }
+    }
+    let response = limited.expect("a flood of 60 requests against 20/s is limited");
+    let retry: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!(retry >= 1, "{retry}");
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["kind"], "rate_limited");
+    gateway.stop();
 }

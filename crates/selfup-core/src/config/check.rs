@@ -247,6 +247,19 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         1,
         "milliseconds between two reloads of the routing table",
     );
+    if l.gateway.rate_limit_per_second > 0
+        && l.gateway.rate_limit_burst < l.gateway.rate_limit_per_second
+    {
+        c.rule(
+            &gw.key("rate_limit_burst"),
+            l.gateway.rate_limit_burst.to_string(),
+            format!(
+                "it is below rate_limit_per_second {}",
+                l.gateway.rate_limit_per_second
+            ),
+            "a burst of at least one second's worth of requests",
+        );
+    }
 
     let host = p.key("host");
     c.count(

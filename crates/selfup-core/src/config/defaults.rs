@@ -224,6 +224,8 @@ impl Default for GatewayConfig {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 8787)),
             router_refresh_ms: 250,
+            rate_limit_per_second: 10_000,
+            rate_limit_burst: 20_000,
         }
     }
 }

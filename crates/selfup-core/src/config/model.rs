@@ -444,6 +444,10 @@ pub struct GatewayConfig {
     pub bind: SocketAddr,
     /// Milliseconds between two reloads of the routing table (at least 1).
     pub router_refresh_ms: u32,
+    /// Requests per second one client may make on average; 0 turns the limit off.
+    pub rate_limit_per_second: u32,
+    /// Requests one client may make in a burst.
+    pub rate_limit_burst: u32,
 }
 
 /// `self_upgrading_loop.host` (ours).

@@ -6,3 +6,4 @@ pub mod plugin;
 pub mod serve;
 pub mod stats;
 pub mod telemetry;
+pub mod token;

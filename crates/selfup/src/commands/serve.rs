@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use selfup_gateway::dispatch::Sampling;
 use selfup_gateway::http::{AppState, serve as serve_http};
+use selfup_gateway::limits::RateLimiter;
 use selfup_gateway::{Dispatcher, PluginLoader, Router};
+use selfup_loop::Orchestrator;
 use selfup_store::Store;
 use selfup_store::system_clock::SystemClock;
 use selfup_store::telemetry::TelemetryWriter;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::api::LoopApi;
 use crate::commands::lifecycle::reload_hook;
 use crate::context::Context;
 use crate::exit::Exit;
@@ -22,19 +25,22 @@ use crate::exit::Exit;
 /// A gateway ready to serve.
 struct Gateway {
     state: AppState,
-    router: Arc<Router>,
     writer: TelemetryWriter,
     listener: TcpListener,
 }
 
+/// Builds the gateway over `store`: routing, telemetry, rate limit, and the
+/// lifecycle API of `orchestrator` (which reloads this gateway's routing
+/// the moment it changes it).
 async fn gateway(
     ctx: &Context,
     store: Arc<Store>,
+    router: Arc<Router>,
+    orchestrator: Arc<Orchestrator>,
     bind: Option<SocketAddr>,
 ) -> anyhow::Result<Gateway> {
     let config = &ctx.config.self_upgrading_loop;
     let addr = bind.unwrap_or(config.gateway.bind);
-    let router = Arc::new(Router::new(PluginLoader::new(&ctx.home, ctx.wasm_host()?)));
     {
         let (router, store) = (router.clone(), store.clone());
         tokio::task::spawn_blocking(move || router.refresh(&store)).await??;
@@ -47,17 +53,22 @@ async fn gateway(
     );
     let state = AppState {
         dispatcher: Arc::new(
-            Dispatcher::new(router.clone(), writer.sink(), clock.clone()).with_sampling(sampling),
+            Dispatcher::new(router, writer.sink(), clock.clone()).with_sampling(sampling),
         ),
         store,
         clock,
+        limiter: RateLimiter::new(
+            config.gateway.rate_limit_per_second,
+            config.gateway.rate_limit_burst,
+        )
+        .map(Arc::new),
+        lifecycle: Some(Arc::new(LoopApi { orchestrator })),
     };
     let listener = TcpListener::bind(addr).await.map_err(|e| {
         Exit::new(1, format!("cannot listen on {addr}: {e}; is something else serving there? choose another address with --bind"))
     })?;
     Ok(Gateway {
         state,
-        router,
         writer,
         listener,
     })
@@ -72,19 +83,35 @@ fn announce(listener: &TcpListener) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves until Ctrl-C or SIGTERM, then flushes telemetry and exits.
-pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()> {
-    let store = ctx.open_store()?;
-    let g = gateway(ctx, store, bind).await?;
-    announce(&g.listener)?;
-    let refresh = Duration::from_millis(u64::from(
+fn refresh_interval(ctx: &Context) -> Duration {
+    Duration::from_millis(u64::from(
         ctx.config
             .self_upgrading_loop
             .gateway
             .router_refresh_ms
             .max(1),
-    ));
-    serve_http(g.listener, g.state, refresh, shutdown_signal()).await?;
+    ))
+}
+
+/// Serves until Ctrl-C or SIGTERM, then flushes telemetry and exits. The
+/// loop does not run, but its lifecycle API does (approvals and rollbacks
+/// are transactions).
+pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    let router = Arc::new(Router::new(PluginLoader::new(&ctx.home, ctx.wasm_host()?)));
+    let orchestrator = Arc::new(ctx.orchestrator(
+        store.clone(),
+        Some(reload_hook(router.clone(), store.clone())),
+    )?);
+    let g = gateway(ctx, store, router, orchestrator, bind).await?;
+    announce(&g.listener)?;
+    serve_http(
+        g.listener,
+        g.state,
+        refresh_interval(ctx),
+        shutdown_signal(),
+    )
+    .await?;
     g.writer.shutdown();
     println!("selfup gateway stopped");
     Ok(())
@@ -92,8 +119,8 @@ pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()
 
 /// Runs the service until Ctrl-C or SIGTERM: the loop on its own thread
 /// (its store work and plugin compiles never hold up a request) and,
-/// unless `loop_only`, the gateway, which reloads its routing the moment
-/// the loop changes it.
+/// unless `loop_only`, the gateway, which the loop reloads the moment it
+/// changes the routing.
 pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -108,16 +135,22 @@ pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> an
             }
         }
     };
-    let gateway = if loop_only {
-        None
-    } else {
-        Some(gateway(ctx, store.clone(), bind).await?)
-    };
-    let hook = gateway
+    let router = (!loop_only)
+        .then(|| {
+            ctx.wasm_host()
+                .map(|host| Arc::new(Router::new(PluginLoader::new(&ctx.home, host))))
+        })
+        .transpose()?;
+    let hook = router
         .as_ref()
-        .map(|g| reload_hook(g.router.clone(), store.clone()));
-    let orchestrator = ctx.orchestrator(store, hook)?;
+        .map(|r| reload_hook(r.clone(), store.clone()));
+    let orchestrator = Arc::new(ctx.orchestrator(store.clone(), hook)?);
+    let gateway = match router {
+        Some(router) => Some(gateway(ctx, store, router, orchestrator.clone(), bind).await?),
+        None => None,
+    };
     let loop_stop = stop_rx.clone();
+    let looping = orchestrator.clone();
     let loop_thread = std::thread::Builder::new()
         .name("selfup-loop".into())
         .spawn(move || {
@@ -125,21 +158,14 @@ pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> an
                 .enable_all()
                 .build()
             {
-                Ok(rt) => rt.block_on(orchestrator.run(stopped(loop_stop))),
+                Ok(rt) => rt.block_on(looping.run(stopped(loop_stop))),
                 Err(e) => tracing::error!(error = %e, "cannot start the loop's runtime"),
             }
         })?;
     match gateway {
         Some(g) => {
             announce(&g.listener)?;
-            let refresh = Duration::from_millis(u64::from(
-                ctx.config
-                    .self_upgrading_loop
-                    .gateway
-                    .router_refresh_ms
-                    .max(1),
-            ));
-            serve_http(g.listener, g.state, refresh, stopped(stop_rx)).await?;
+            serve_http(g.listener, g.state, refresh_interval(ctx), stopped(stop_rx)).await?;
             g.writer.shutdown();
         }
         None => {

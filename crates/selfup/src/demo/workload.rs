@@ -46,13 +46,19 @@ impl Tally {
 pub async fn drive_hour(
     client: &reqwest::Client,
     base: &str,
+    token: &str,
     calls: usize,
     phase: Phase,
 ) -> anyhow::Result<Tally> {
     let next = Arc::new(AtomicUsize::new(0));
     let mut sessions = Vec::new();
     for session in 0..SESSIONS {
-        let (client, next, base) = (client.clone(), next.clone(), base.to_owned());
+        let (client, next, base, token) = (
+            client.clone(),
+            next.clone(),
+            base.to_owned(),
+            token.to_owned(),
+        );
         sessions.push(tokio::spawn(async move {
             let mut rng = Rng::new(u64::from(phase.hour) * 131 + session as u64);
             let mut tally = Tally::default();
@@ -60,6 +66,7 @@ pub async fn drive_hour(
                 let request = next_request(&mut rng, phase);
                 let response = client
                     .post(format!("{base}{}", request.path))
+                    .bearer_auth(&token)
                     .json(&request.body)
                     .send()
                     .await?;

@@ -76,6 +76,11 @@ impl TestHome {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Creates an API token and returns it.
+    pub fn token(&self) -> String {
+        self.ok(&["token", "create"]).trim().to_owned()
+    }
+
     /// Installs a built example package (zip).
     pub fn install(&self, id: &str) {
         let path = plugins_dir().join(format!("{id}.zip"));
@@ -103,6 +108,7 @@ impl TestHome {
             child: Some(child),
             url,
             client: reqwest::Client::new(),
+            token: None,
         }
     }
 }
@@ -112,6 +118,8 @@ pub struct Gateway {
     child: Option<Child>,
     pub url: String,
     pub client: reqwest::Client,
+    /// Sent as `Authorization: Bearer` when set.
+    pub token: Option<String>,
 }
 
 impl Gateway {
@@ -130,13 +138,11 @@ impl Gateway {
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
+        let mut request = self.client.post(format!("{}{path}", self.url)).json(&body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.expect("json body"))
     }
