@@ -46,6 +46,14 @@ pub enum InstallError {
         /// `name@version`.
         id: String,
     },
+    /// Refused by policy: a downgrade, or a version whose content changed.
+    #[error("cannot install {id}: {source}")]
+    Policy {
+        /// `name@version`.
+        id: String,
+        /// The refusal.
+        source: StoreError,
+    },
     /// The store failed; the install was undone.
     #[error("cannot install {id}; nothing was changed: {source}")]
     Store {
@@ -159,6 +167,9 @@ pub fn install(
             }
             Err(match source {
                 StoreError::AlreadyInstalled { .. } => InstallError::AlreadyInstalled { id },
+                source @ (StoreError::Downgrade { .. } | StoreError::ContentChanged { .. }) => {
+                    InstallError::Policy { id, source }
+                }
                 source => InstallError::Store { id, source },
             })
         }

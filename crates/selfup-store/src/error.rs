@@ -46,6 +46,32 @@ pub enum StoreError {
         /// `name` or `name@version`.
         what: String,
     },
+    /// An older version than one installed before (anti-rollback).
+    #[error(
+        "{name}@{version} is older than {name}@{floor}, which was installed before; selfup refuses downgrades. To go back, roll back the upgrade that installed the newer version (selfup rollback ID), which restores its snapshot"
+    )]
+    Downgrade {
+        /// Plugin name.
+        name: String,
+        /// The refused version.
+        version: String,
+        /// The highest version ever installed.
+        floor: String,
+    },
+    /// The same version as before, with different content.
+    #[error(
+        "{name}@{version} was installed before with different content (digest {before}, now {now}); a version's content never changes — publish the change under a new version"
+    )]
+    ContentChanged {
+        /// Plugin name.
+        name: String,
+        /// The version.
+        version: String,
+        /// The digest recorded then.
+        before: String,
+        /// The digest of this package.
+        now: String,
+    },
     /// A change that would leave a capability without its chosen provider.
     #[error("{0}")]
     Refused(String),

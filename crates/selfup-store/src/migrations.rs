@@ -195,6 +195,19 @@ const MIGRATIONS: &[&str] = &[
         revoked_at_ms INTEGER
     ) STRICT;
     "#,
+    // 5: every plugin version ever installed, with its content digest: the
+    // version floor (no downgrades) and "same version, same content".
+    r#"
+    CREATE TABLE install_history (
+        name                  TEXT NOT NULL,
+        version               TEXT NOT NULL,
+        digest                TEXT NOT NULL,
+        first_installed_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (name, version)
+    ) STRICT;
+    INSERT INTO install_history (name, version, digest, first_installed_at_ms)
+        SELECT name, version, '', installed_at_ms FROM plugins;
+    "#,
 ];
 
 /// The schema version this build writes.

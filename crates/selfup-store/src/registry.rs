@@ -15,6 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use selfup_core::manifest::PluginManifest;
 use semver::Version;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::{Store, StoreError, audit};
 
@@ -107,6 +108,7 @@ impl Store {
                 version,
             });
         }
+        check_history(&tx, m, &content_digest(new.files), now_ms)?;
         let manifest_json = serde_json::to_string(m).map_err(|e| StoreError::Corrupt {
             table: "plugins",
             detail: format!("manifest does not serialise: {e}"),
@@ -360,6 +362,72 @@ impl Store {
             |r| r.get(0),
         )?)
     }
+}
+
+/// The digest of a package's content: every file but the signature, by
+/// path and hash. Independent of how the package was zipped or signed.
+pub fn content_digest(files: &[PluginFile]) -> String {
+    let mut parts: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|f| f.path != "manifest.json.minisig")
+        .map(|f| (f.path.as_str(), f.hash.as_str()))
+        .collect();
+    parts.sort_unstable();
+    let mut hasher = Sha256::new();
+    for (path, hash) in parts {
+        hasher.update(path.as_bytes());
+        hasher.update([0]);
+        hasher.update(hash.as_bytes());
+        hasher.update([b'\n']);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Anti-rollback: no version below the highest ever installed, and a
+/// version's content never changes. Records the version in the history.
+fn check_history(
+    tx: &Transaction<'_>,
+    m: &PluginManifest,
+    digest: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let name = m.name.as_str();
+    let mut stmt =
+        tx.prepare_cached("SELECT version, digest FROM install_history WHERE name = ?1")?;
+    let rows: Vec<(String, String)> = stmt
+        .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let floor = rows
+        .iter()
+        .filter_map(|(v, _)| Version::parse(v).ok())
+        .max();
+    if let Some(floor) = floor
+        && m.version < floor
+    {
+        return Err(StoreError::Downgrade {
+            name: name.to_owned(),
+            version: m.version.to_string(),
+            floor: floor.to_string(),
+        });
+    }
+    let version = m.version.to_string();
+    if let Some((_, before)) = rows.iter().find(|(v, _)| *v == version)
+        && !before.is_empty()
+        && before != digest
+    {
+        return Err(StoreError::ContentChanged {
+            name: name.to_owned(),
+            version,
+            before: before.clone(),
+            now: digest.to_owned(),
+        });
+    }
+    tx.execute(
+        "INSERT INTO install_history (name, version, digest, first_installed_at_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (name, version) DO UPDATE SET digest = excluded.digest WHERE install_history.digest = ''",
+        params![name, version, digest, now_ms],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn set_active(
@@ -625,6 +693,58 @@ mod tests {
             err.to_string(),
             "json-query is not installed; see `selfup plugin list`"
         );
+    }
+
+    #[test]
+    fn downgrades_and_changed_content_are_refused_even_after_removal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&Home::new(dir.path())).expect("open");
+        install(&store, &manifest("p", "2.0.0", &["x.y"]), false).expect("2.0.0");
+        store.remove_plugin("p", None, "test", 2).expect("remove");
+        let err = install(&store, &manifest("p", "1.0.0", &["x.y"]), false).expect_err("downgrade");
+        assert!(matches!(err, StoreError::Downgrade { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("p@1.0.0 is older than p@2.0.0, which was installed before"),
+            "{err}"
+        );
+        // The same version again: with the same content it is fine…
+        install(&store, &manifest("p", "2.0.0", &["x.y"]), false).expect("same content");
+        store.remove_plugin("p", None, "test", 3).expect("remove");
+        // …with other content it is refused.
+        let m = manifest("p", "2.0.0", &["x.y"]);
+        let files = [PluginFile {
+            path: "plugin.wasm".into(),
+            hash: "cd".repeat(32),
+            size: 1,
+        }];
+        let err = store
+            .install_plugin(
+                NewPlugin {
+                    manifest: &m,
+                    entry_hash: &"cd".repeat(32),
+                    files: &files,
+                },
+                false,
+                "test",
+                4,
+            )
+            .expect_err("changed content");
+        assert!(matches!(err, StoreError::ContentChanged { .. }), "{err}");
+        assert!(
+            store.list_plugins().expect("list").is_empty(),
+            "nothing was installed"
+        );
+        // The signature file does not count: re-signing is not a change.
+        let signed = [
+            files[0].clone(),
+            PluginFile {
+                path: "manifest.json.minisig".into(),
+                hash: "ef".repeat(32),
+                size: 1,
+            },
+        ];
+        assert_eq!(content_digest(&signed), content_digest(&files));
     }
 
     #[test]

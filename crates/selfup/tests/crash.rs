@@ -220,13 +220,14 @@ async fn sigkill_at_every_step_leaves_a_consistent_store_and_the_upgrade_complet
     )
     .expect("copy");
     std::fs::write(home.path().join("config.yaml"), CONFIG).expect("config");
+    let token = home.token();
 
     // An agent that keeps calling and reporting, whatever process is up.
     let url: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let acked: Arc<Mutex<HashSet<i64>>> = Arc::new(Mutex::new(HashSet::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let agent = {
-        let (url, acked, stop) = (url.clone(), acked.clone(), stop.clone());
+        let (url, acked, stop, token) = (url.clone(), acked.clone(), stop.clone(), token.clone());
         tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(2))
@@ -251,6 +252,7 @@ async fn sigkill_at_every_step_leaves_a_consistent_store_and_the_upgrade_complet
                         serde_json::json!({"type": "task_outcome", "text": format!("task {i}")});
                     if let Ok(r) = client
                         .post(format!("{base}/v1/events"))
+                        .bearer_auth(&token)
                         .json(&event)
                         .send()
                         .await
