@@ -16,6 +16,36 @@ use crate::names::{CapabilityName, PluginName};
 /// Largest accepted `manifest.json`, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
+/// Deepest nesting of objects and arrays accepted in a manifest.
+pub const MAX_MANIFEST_DEPTH: usize = 16;
+
+/// The deepest nesting of `{` and `[` outside strings (not a validation:
+/// serde does that; this only bounds the work before it).
+fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Largest memory cap a wasm32 plugin can use (4 GiB address space), in MiB.
 pub const MAX_WASM_MEMORY_MB: u64 = 4096;
 
@@ -185,6 +215,15 @@ impl PluginManifest {
                 format!(
                     "it is {} bytes; the limit is {MAX_MANIFEST_BYTES} bytes — a manifest describes the plugin, it does not carry data",
                     bytes.len()
+                ),
+            ));
+        }
+        let depth = json_depth(bytes);
+        if depth > MAX_MANIFEST_DEPTH {
+            return Err(ManifestError::new(
+                "",
+                format!(
+                    "its JSON nests {depth} levels deep; a manifest nests at most {MAX_MANIFEST_DEPTH}"
                 ),
             ));
         }
@@ -573,6 +612,17 @@ mod tests {
         );
         let text = format!("{} {{}}", base());
         assert!(PluginManifest::from_json(text.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let err = PluginManifest::from_json(deep.as_bytes()).expect_err("deep");
+        assert_eq!(
+            err.to_string(),
+            "manifest.json: its JSON nests 200 levels deep; a manifest nests at most 16"
+        );
+        assert_eq!(json_depth(br#"{"a": "[[[[[[[[[[[[[[[[[[[[", "b": [1, {"c": 2}]}"#), 3);
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub enum PackageError {
         /// Why.
         reason: String,
     },
+    /// The archive as a whole is built to deceive (duplicates, overlaps).
+    #[error("the archive is refused: {0}")]
+    UnsafeArchive(String),
     /// A size or count cap was exceeded.
     #[error("the package is too large: {0}")]
     TooLarge(String),
@@ -313,14 +316,14 @@ pub fn check_entry_name(raw: &[u8]) -> Result<String, PackageError> {
     if name.contains('\0') {
         return Err(refuse("the name contains a NUL byte"));
     }
+    if name.starts_with(['/', '\\']) || (name.len() >= 2 && name.as_bytes()[1] == b':') {
+        return Err(refuse(
+            "the name is an absolute path; entries must be relative to the package root",
+        ));
+    }
     if name.contains('\\') {
         return Err(refuse(
             "the name contains a backslash; package paths use '/'",
-        ));
-    }
-    if name.starts_with('/') || (name.len() >= 2 && name.as_bytes()[1] == b':') {
-        return Err(refuse(
-            "the name is an absolute path; entries must be relative to the package root",
         ));
     }
     let trimmed = name.strip_suffix('/').unwrap_or(name);
@@ -447,6 +450,24 @@ fn stage_zip(
     };
     let mut archive =
         ZipArchive::with_config(config, std::io::BufReader::new(file)).map_err(not_zip)?;
+    if archive.has_duplicate_names() {
+        return Err(PackageError::UnsafeArchive(
+            "two entries have the same name; which one would be used is ambiguous".into(),
+        ));
+    }
+    if let Some(total) = archive.decompressed_size()
+        && total > u128::from(limits.max_total_bytes)
+    {
+        return Err(PackageError::TooLarge(format!(
+            "its entries declare {total} bytes uncompressed, over the cap of {} bytes",
+            limits.max_total_bytes
+        )));
+    }
+    if archive.has_overlapping_entries().map_err(not_zip)? {
+        return Err(PackageError::UnsafeArchive(
+            "entries share the same bytes of the archive (overlapping entries, a zip-bomb technique)".into(),
+        ));
+    }
     let mut budget = Budget::new(limits);
     let mut files = Vec::new();
     for index in 0..archive.len() {
@@ -556,6 +577,13 @@ fn stage_directory(
                     reason: "it is not a regular file".into(),
                 });
             }
+            #[cfg(unix)]
+            if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+                return Err(PackageError::UnsafeEntry {
+                    name,
+                    reason: "it is a hard link (the file has other names); packages hold plain files only".into(),
+                });
+            }
             budget.admit(&name, meta.len())?;
             let dest = staging.join(&name);
             create_parent(&dest)?;
@@ -637,7 +665,8 @@ mod tests {
             ("../escape", "'..'"),
             ("a/../../x", "'..'"),
             ("/etc/x", "absolute"),
-            ("C:\\x", "backslash"),
+            ("C:\\x", "absolute"),
+            ("a\\b", "backslash"),
             ("C:/x", "absolute"),
             ("CON", "reserved"),
             ("dir/aux.txt", "reserved"),

@@ -61,6 +61,8 @@ impl Context {
             cache_dir: Some(self.home.cache_dir()),
             max_instances_per_plugin: host.max_instances_per_plugin as usize,
             epoch_tick: Duration::from_millis(u64::from(host.epoch_tick_ms)),
+            max_compile_time: Duration::try_from_secs_f64(host.max_compile_seconds)
+                .unwrap_or(Duration::from_secs(60)),
             ..HostConfig::default()
         })?)
     }

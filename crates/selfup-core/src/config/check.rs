@@ -274,6 +274,12 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         1,
         "milliseconds between two epoch ticks",
     );
+    c.range(
+        &host.key("max_compile_seconds"),
+        l.host.max_compile_seconds,
+        Bound::GreaterThan(0.0),
+        "seconds a plugin's code may take to compile at install",
+    );
 
     let tel = p.key("telemetry");
     let t = &l.telemetry;

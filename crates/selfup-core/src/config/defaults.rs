@@ -235,6 +235,7 @@ impl Default for HostConfig {
         Self {
             max_instances_per_plugin: 4,
             epoch_tick_ms: 10,
+            max_compile_seconds: 60.0,
         }
     }
 }

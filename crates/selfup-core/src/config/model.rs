@@ -458,6 +458,8 @@ pub struct HostConfig {
     pub max_instances_per_plugin: u32,
     /// Milliseconds between two epoch ticks of the wasm engine (at least 1).
     pub epoch_tick_ms: u32,
+    /// Seconds a plugin's code may take to compile at install (more than 0).
+    pub max_compile_seconds: f64,
 }
 
 /// `self_upgrading_loop.telemetry` (ours).

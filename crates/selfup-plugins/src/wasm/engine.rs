@@ -31,6 +31,9 @@ pub struct HostConfig {
     /// Component instances the pooling allocator reserves room for
     /// (0: allocate on demand instead of pooling).
     pub pooled_instances: u32,
+    /// Longest a component may take to compile when it is checked for
+    /// install; beyond it the package is refused.
+    pub max_compile_time: Duration,
 }
 
 impl Default for HostConfig {
@@ -40,6 +43,7 @@ impl Default for HostConfig {
             max_instances_per_plugin: 4,
             epoch_tick: Duration::from_millis(10),
             pooled_instances: 256,
+            max_compile_time: Duration::from_secs(60),
         }
     }
 }
@@ -93,6 +97,11 @@ pub enum HostError {
         /// The hash it should have.
         expected: String,
     },
+    /// Compiling the component took longer than allowed.
+    #[error(
+        "compiling the plugin's code took longer than {0:?} (host.max_compile_seconds); a plugin this large or complex is refused"
+    )]
+    CompileTimeout(Duration),
     /// An allowed file path cannot be provided to the plugin.
     #[error("security_profile.allowed_file_paths entry {path:?} cannot be opened: {reason}")]
     FilePath {
@@ -223,7 +232,29 @@ impl WasmHost {
     /// before anything is stored.
     pub fn check_component(&self, bytes: &[u8]) -> Result<(), HostError> {
         let hash = hex::encode(Sha256::digest(bytes));
-        let component = self.compile(&hash, || Ok(bytes.to_vec()))?;
+        let limit = self.inner.config.max_compile_time;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (host, owned) = (self.clone(), bytes.to_vec());
+        // Cranelift cannot be interrupted: the compile runs on its own
+        // thread, and past the limit the package is refused while that
+        // thread finishes in the background.
+        std::thread::Builder::new()
+            .name("selfup-compile".into())
+            .spawn(move || {
+                let _ = tx.send(host.compile(&hash, || Ok(owned)));
+            })
+            .map_err(|e| HostError::Engine(format!("cannot start a compilation thread: {e}")))?;
+        let component = match rx.recv_timeout(limit) {
+            Ok(result) => result?,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                return Err(HostError::CompileTimeout(limit));
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(HostError::Engine(
+                    "the compilation thread stopped without an answer".into(),
+                ));
+            }
+        };
         self.instantiate_pre(&component).map(|_| ())
     }
 
