@@ -8,6 +8,7 @@
 
 pub mod host;
 pub mod package;
+pub mod scan;
 pub mod wasm;
 
 pub use host::{CallResult, HealthReport, PluginStats, RunningPlugin};
