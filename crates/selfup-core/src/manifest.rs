@@ -16,6 +16,12 @@ use crate::names::{CapabilityName, PluginName};
 /// Largest accepted `manifest.json`, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 
+/// The name of the manifest inside a package.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The name of the manifest's minisign signature inside a package.
+pub const SIGNATURE_FILE: &str = "manifest.json.minisig";
+
 /// Deepest nesting of objects and arrays accepted in a manifest.
 pub const MAX_MANIFEST_DEPTH: usize = 16;
 
@@ -100,6 +106,12 @@ pub struct PluginManifest {
     /// `compensating` rollback reverts to the previous version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensating_action: Option<CompensatingAction>,
+    /// Every file of the package except `manifest.json` and its signature
+    /// `manifest.json.minisig`: package-relative path → lowercase hex
+    /// SHA-256. Signing fills it in; the signature over `manifest.json`
+    /// thereby covers every file.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
 }
 
 /// The call a `compensating` rollback makes on the version being rolled back.
@@ -289,6 +301,7 @@ impl PluginManifest {
                 ));
             }
         }
+        check_files(&self.files)?;
         self.resource_limits.validate()?;
         self.security_profile.validate()
     }
@@ -370,22 +383,35 @@ impl SecurityProfile {
 }
 
 fn check_entry_point(entry: &str, runtime: Runtime) -> Result<(), ManifestError> {
-    let bad = |why: &str| ManifestError::new("entry_point", format!("\"{entry}\" {why}"));
     if entry.is_empty() {
         return Err(ManifestError::new(
             "entry_point",
             "it is empty; give the package-relative path of the code, e.g. \"plugin.wasm\"",
         ));
     }
-    if entry.starts_with('/') || entry.starts_with('\\') || entry.get(1..2) == Some(":") {
+    check_relative_path("entry_point", entry)?;
+    if runtime == Runtime::Wasm && !entry.ends_with(".wasm") {
+        return Err(ManifestError::new(
+            "entry_point",
+            format!("\"{entry}\" must name a .wasm component for runtime \"wasm\""),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `path` is a plain package-relative path: not absolute, `/`
+/// separators, no NUL, no empty, `.` or `..` parts.
+fn check_relative_path(field: &str, path: &str) -> Result<(), ManifestError> {
+    let bad = |why: &str| ManifestError::new(field, format!("\"{path}\" {why}"));
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
         return Err(bad(
             "is absolute; give a path relative to the package root, e.g. \"plugin.wasm\"",
         ));
     }
-    if entry.contains('\\') || entry.contains('\0') {
+    if path.contains('\\') || path.contains('\0') {
         return Err(bad("must use '/' as separator and contain no NUL"));
     }
-    if entry
+    if path
         .split('/')
         .any(|p| p.is_empty() || p == "." || p == "..")
     {
@@ -393,8 +419,37 @@ fn check_entry_point(entry: &str, runtime: Runtime) -> Result<(), ManifestError>
             "must be a plain relative path inside the package (no \"..\", \".\" or empty parts)",
         ));
     }
-    if runtime == Runtime::Wasm && !entry.ends_with(".wasm") {
-        return Err(bad("must name a .wasm component for runtime \"wasm\""));
+    Ok(())
+}
+
+/// Checks the `files` list: safe relative paths (never the manifest or its
+/// signature, which the list cannot cover) mapped to lowercase hex SHA-256.
+fn check_files(files: &BTreeMap<String, String>) -> Result<(), ManifestError> {
+    for (path, hash) in files {
+        let field = format!("files[{path:?}]");
+        if path.is_empty() {
+            return Err(ManifestError::new(
+                "files",
+                "it lists an empty path; give package-relative paths, e.g. \"plugin.wasm\"",
+            ));
+        }
+        check_relative_path(&field, path)?;
+        if path == MANIFEST_FILE || path == SIGNATURE_FILE {
+            return Err(ManifestError::new(
+                &field,
+                format!(
+                    "\"{path}\" cannot be listed: the list covers every file except {MANIFEST_FILE} and {SIGNATURE_FILE}; remove the entry (signing writes the list)"
+                ),
+            ));
+        }
+        if hash.len() != 64 || !hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(ManifestError::new(
+                &field,
+                format!(
+                    "\"{hash}\" is not a SHA-256; give 64 lowercase hex digits (signing writes the list)"
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -473,6 +528,9 @@ fn field_hint(name: &str) -> &'static str {
         }
         "require_code_signing" | "sandbox_enabled" => "give true or false",
         "resource_limits" | "security_profile" => "give an object with the documented fields",
+        "files" => {
+            "give an object of package-relative path to lowercase hex SHA-256 (signing writes it)"
+        }
         _ => "see the manifest reference in the README",
     }
 }
@@ -541,7 +599,7 @@ mod tests {
             ),
             (
                 with("colour", "red".into()),
-                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`; remove it or correct its spelling",
+                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`, `files`; remove it or correct its spelling",
             ),
             (
                 with("entry_point", "../x.wasm".into()),
@@ -615,6 +673,50 @@ mod tests {
     }
 
     #[test]
+    fn the_files_list_is_checked_and_round_trips() {
+        let hash = "0123456789abcdef".repeat(4);
+        let m = parse(&with(
+            "files",
+            serde_json::json!({"plugin.wasm": hash, "data/words.txt": hash}),
+        ))
+        .expect("valid");
+        assert_eq!(m.files.len(), 2);
+        let again =
+            PluginManifest::from_json(&serde_json::to_vec(&m).expect("json")).expect("again");
+        assert_eq!(again, m);
+        let plain = parse(&base()).expect("valid");
+        let text = serde_json::to_string(&plain).expect("json");
+        assert!(!text.contains("\"files\""), "{text}");
+
+        let cases = [
+            (
+                serde_json::json!({"../x.wasm": hash}),
+                "manifest.json: field `files[\"../x.wasm\"]`: \"../x.wasm\" must be a plain relative path inside the package (no \"..\", \".\" or empty parts)",
+            ),
+            (
+                serde_json::json!({"/etc/passwd": hash}),
+                "manifest.json: field `files[\"/etc/passwd\"]`: \"/etc/passwd\" is absolute; give a path relative to the package root, e.g. \"plugin.wasm\"",
+            ),
+            (
+                serde_json::json!({"manifest.json": hash}),
+                "manifest.json: field `files[\"manifest.json\"]`: \"manifest.json\" cannot be listed: the list covers every file except manifest.json and manifest.json.minisig; remove the entry (signing writes the list)",
+            ),
+            (
+                serde_json::json!({"plugin.wasm": hash.to_uppercase()}),
+                "manifest.json: field `files[\"plugin.wasm\"]`: \"0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF\" is not a SHA-256; give 64 lowercase hex digits (signing writes the list)",
+            ),
+            (
+                serde_json::json!({"plugin.wasm": "abc"}),
+                "manifest.json: field `files[\"plugin.wasm\"]`: \"abc\" is not a SHA-256; give 64 lowercase hex digits (signing writes the list)",
+            ),
+        ];
+        for (files, expected) in cases {
+            let err = parse(&with("files", files)).expect_err(expected);
+            assert_eq!(err.to_string(), expected);
+        }
+    }
+
+    #[test]
     fn deep_nesting_is_refused_before_parsing() {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         let err = PluginManifest::from_json(deep.as_bytes()).expect_err("deep");
@@ -622,7 +724,10 @@ mod tests {
             err.to_string(),
             "manifest.json: its JSON nests 200 levels deep; a manifest nests at most 16"
         );
-        assert_eq!(json_depth(br#"{"a": "[[[[[[[[[[[[[[[[[[[[", "b": [1, {"c": 2}]}"#), 3);
+        assert_eq!(
+            json_depth(br#"{"a": "[[[[[[[[[[[[[[[[[[[[", "b": [1, {"c": 2}]}"#),
+            3
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod host;
 pub mod package;
 pub mod scan;
+pub mod signing;
 pub mod wasm;
 
 pub use host::{CallResult, HealthReport, PluginStats, RunningPlugin};
