@@ -39,6 +39,8 @@ pub fn demo(root: &Path, extra: &[String]) -> Result<()> {
             "--plugins",
         ])
         .arg(root.join("target").join("plugins"))
+        .arg("--trust")
+        .arg(root.join("keys").join("dev.pub"))
         .args(extra);
     run(command, "the demo")
 }

@@ -26,6 +26,9 @@ pub fn plugins_dir() -> PathBuf {
 
 pub fn bench_config() -> LoopConfig {
     let mut config = Config::default().self_upgrading_loop;
+    let key = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../keys/dev.pub");
+    let public = selfup_plugins::signing::PublicKey::from_file(&key).expect("keys/dev.pub");
+    config.security.trusted_keys = vec![public.to_base64()];
     config.decision.auto_approve_threshold = 0.5;
     config.ab_testing.min_sample_size = 20;
     config
@@ -60,6 +63,8 @@ impl World {
                 false,
                 "bench",
                 clock.as_ref(),
+                &selfup_loop::install::InstallPolicy::from_config(&bench_config().security)
+                    .expect("policy"),
             )
             .expect("install");
         }

@@ -1,10 +1,14 @@
-//! Installing a package: stage it, check its component, store its files
-//! as artifacts, register it — all or nothing.
+//! Installing a package: stage it, verify its signature, scan it, check
+//! its component, store its files as artifacts, register it — all or
+//! nothing.
 
 use std::path::Path;
 
 use selfup_core::clock::Clock;
+use selfup_core::config::SecurityConfig;
 use selfup_plugins::package::{PackageError, UnpackLimits, stage};
+use selfup_plugins::scan::{ScanPolicy, ScanReport, scan_staged};
+use selfup_plugins::signing::{KeyError, PublicKey, SignatureError, verify_staged};
 use selfup_plugins::wasm::{HostError, WasmHost};
 use selfup_store::artifacts::ArtifactStore;
 use selfup_store::registry::{NewPlugin, PluginFile};
@@ -21,6 +25,32 @@ pub struct Installed {
     pub inactive: Vec<String>,
 }
 
+/// What a package must pass before it is installed.
+#[derive(Debug, Clone)]
+pub struct InstallPolicy {
+    /// Refuse packages without a valid signature by a trusted key.
+    pub require_signature: bool,
+    /// The keys whose signatures are accepted.
+    pub trusted_keys: Vec<PublicKey>,
+    /// The static scan; a Critical finding blocks the install.
+    pub scan: ScanPolicy,
+}
+
+impl InstallPolicy {
+    /// The policy of `security.*`; fails if a trusted key does not parse.
+    pub fn from_config(security: &SecurityConfig) -> Result<Self, KeyError> {
+        Ok(Self {
+            require_signature: security.code_signing_required,
+            trusted_keys: security
+                .trusted_keys
+                .iter()
+                .map(|k| PublicKey::parse(k))
+                .collect::<Result<_, _>>()?,
+            scan: ScanPolicy::from_config(security),
+        })
+    }
+}
+
 /// Why an install was refused or failed. Nothing was changed either way.
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
@@ -31,6 +61,22 @@ pub enum InstallError {
         path: String,
         /// What is wrong with it.
         source: PackageError,
+    },
+    /// The signature is missing (while required), invalid or untrusted.
+    #[error("cannot install {path}: {source}")]
+    Signature {
+        /// The package given.
+        path: String,
+        /// Why the signature is refused.
+        source: SignatureError,
+    },
+    /// The static scan found something that blocks the install.
+    #[error("cannot install {id}: the security scan blocks it:\n{}", blocking(.report))]
+    Scan {
+        /// `name@version`.
+        id: String,
+        /// The whole report.
+        report: ScanReport,
     },
     /// The code is not a component selfup can run.
     #[error("cannot install {id}: {source}")]
@@ -64,6 +110,14 @@ pub enum InstallError {
     },
 }
 
+fn blocking(report: &ScanReport) -> String {
+    report
+        .blocking()
+        .map(|f| format!("  {f}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl InstallError {
     /// Whether the package itself is at fault (the user can fix it), as
     /// opposed to the machine.
@@ -82,6 +136,7 @@ pub fn install(
     activate: bool,
     actor: &str,
     clock: &dyn Clock,
+    policy: &InstallPolicy,
 ) -> Result<Installed, InstallError> {
     let home = store.home();
     let staged = stage(path, &home.staging_dir(), &UnpackLimits::default()).map_err(|source| {
@@ -90,8 +145,24 @@ pub fn install(
             source,
         }
     })?;
+    // A signature is checked whenever there is one; it is required when
+    // the policy says so.
+    let signed = staged
+        .files
+        .iter()
+        .any(|f| f.path == selfup_plugins::signing::SIGNATURE_FILE);
+    if signed || policy.require_signature {
+        verify_staged(&staged, &policy.trusted_keys).map_err(|source| InstallError::Signature {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
     let manifest = &staged.manifest;
     let id = manifest.id();
+    let report = scan_staged(&staged, &policy.scan);
+    if !report.passed {
+        return Err(InstallError::Scan { id, report });
+    }
     let store_error = |source| InstallError::Store {
         id: id.clone(),
         source,

@@ -51,10 +51,16 @@ pub enum OrchestratorError {
     Catalog(#[from] CatalogError),
     /// A package could not be installed.
     #[error(transparent)]
-    Install(#[from] InstallError),
+    Install(Box<InstallError>),
     /// The request does not fit the upgrade's state.
     #[error("{0}")]
     Refused(String),
+}
+
+impl From<InstallError> for OrchestratorError {
+    fn from(e: InstallError) -> Self {
+        OrchestratorError::Install(Box::new(e))
+    }
 }
 
 /// Everything the loop works with.

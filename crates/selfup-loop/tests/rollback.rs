@@ -162,6 +162,7 @@ async fn full_rollback_restores_the_whole_registry_from_the_snapshot() {
         false,
         "test",
         &world.clock,
+        &common::policy(),
     )
     .expect("install test-echo");
     world.router.refresh(&world.store).expect("routing");

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use selfup_core::clock::Clock;
 use selfup_gateway::lifecycle::{LifecycleApi, LifecycleError};
 use selfup_loop::experiment::analyse;
-use selfup_loop::install::install;
+use selfup_loop::install::{InstallPolicy, install};
 use selfup_loop::lifecycle::RollbackStrategy;
 use selfup_loop::{Orchestrator, OrchestratorError};
 use selfup_plugins::host::BoxFuture;
@@ -173,7 +173,17 @@ impl LifecycleApi for LoopApi {
             std::io::Write::write_all(&mut file, &package)
                 .map_err(|e| LifecycleError::Failed(e.to_string()))?;
             let clock: &dyn Clock = ctx.clock.as_ref();
-            match install(&ctx.store, &ctx.host, file.path(), activate, "http", clock) {
+            let policy = InstallPolicy::from_config(&ctx.config.security)
+                .map_err(|e| LifecycleError::Failed(format!("security.trusted_keys: {e}")))?;
+            match install(
+                &ctx.store,
+                &ctx.host,
+                file.path(),
+                activate,
+                "http",
+                clock,
+                &policy,
+            ) {
                 Ok(done) => Ok(serde_json::json!({
                     "installed": done.id,
                     "active_for": done.activated,

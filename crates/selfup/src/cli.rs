@@ -61,6 +61,8 @@ pub enum Command {
     /// Experiments (the A/B tests of rollouts).
     #[command(subcommand)]
     Experiments(ExperimentsCommand),
+    /// Make a key pair for signing packages (minisign format).
+    Keygen(KeygenArgs),
     /// API tokens for the endpoints that change state.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -120,6 +122,36 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sign a package (a directory in place, or a zip) with a secret key.
+    Sign {
+        /// The package.
+        package: PathBuf,
+        /// The secret key file (from `selfup keygen` or `minisign -G`).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Environment variable holding the key's password, if it has one.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Write the signed zip here instead of over the original.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Verify a package's signature against security.trusted_keys (and --key).
+    Verify {
+        /// The package.
+        package: PathBuf,
+        /// A public key file to trust as well.
+        #[arg(long, value_name = "FILE")]
+        key: Vec<PathBuf>,
+    },
+    /// Scan a package or directory for what security.* forbids.
+    Scan {
+        /// The package or directory.
+        path: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Call a capability and print its JSON output.
     Call {
         /// The capability, e.g. text.summarize.
@@ -171,6 +203,10 @@ pub struct DemoArgs {
     /// Keep the demo's home directory here instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep_home: Option<PathBuf>,
+    /// The public key the demo trusts (the example plugins are signed with
+    /// the development key).
+    #[arg(long, value_name = "FILE", default_value = "keys/dev.pub")]
+    pub trust: PathBuf,
 }
 
 /// `selfup stats …` (two-sided tests; `--json` prints the result as JSON).
@@ -403,4 +439,19 @@ pub enum TokenCommand {
         /// The token's id (see `selfup token list`).
         id: i64,
     },
+}
+
+/// `selfup keygen`
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Directory to write NAME.key and NAME.pub to.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Base name of the key files.
+    #[arg(long, default_value = "selfup")]
+    pub name: String,
+    /// Environment variable holding a password to encrypt the secret key with
+    /// (without it, the secret key is written unencrypted).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
 }

@@ -67,6 +67,12 @@ impl Context {
         })?)
     }
 
+    /// What a package must pass to be installed, from `security.*`.
+    pub fn install_policy(&self) -> anyhow::Result<selfup_loop::install::InstallPolicy> {
+        selfup_loop::install::InstallPolicy::from_config(&self.config.self_upgrading_loop.security)
+            .map_err(|e| Exit::new(2, format!("security.trusted_keys: {e}")).into())
+    }
+
     /// The telemetry writer's settings from the configuration.
     pub fn writer_config(&self) -> WriterConfig {
         let t = &self.config.self_upgrading_loop.telemetry;

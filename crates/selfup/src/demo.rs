@@ -78,7 +78,19 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let store = Arc::new(Store::open(&home)?);
     let clock = VirtualClock::starting_at(SystemClock.now_ms());
     let t0 = clock.now_ms();
-    let config = demo_config();
+    let trusted = selfup_plugins::signing::PublicKey::from_file(&args.trust).map_err(|e| {
+        Exit::new(
+            2,
+            format!(
+                "{}: {e} (pass the key the example plugins are signed with: --trust keys/dev.pub)",
+                args.trust.display()
+            ),
+        )
+    })?;
+    let mut config = demo_config();
+    config.security.trusted_keys = vec![trusted.to_base64()];
+    let policy = selfup_loop::install::InstallPolicy::from_config(&config.security)
+        .map_err(|e| Exit::new(2, e.to_string()))?;
     println!("selfup demo — home {}", root.display());
     println!(
         "virtual clock; decisions by rules (auto-approve at opportunity ≥ {}, a human above risk {}); stages: {}",
@@ -106,6 +118,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             false,
             "demo",
             &clock,
+            &policy,
         )?;
         println!("  {:<22} serves {}", done.id, done.activated.join(", "));
     }

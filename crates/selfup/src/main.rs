@@ -70,11 +70,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Stats(command) = &cli.command {
         return commands::stats::run(command);
     }
+    if let Command::Keygen(args) = &cli.command {
+        return commands::signing::keygen(args);
+    }
+    if let Command::Plugin(PluginCommand::Sign {
+        package,
+        key,
+        password_env,
+        out,
+    }) = &cli.command
+    {
+        return commands::signing::sign(package, key, password_env.as_deref(), out.as_ref());
+    }
     let ctx = Context::load(&cli.global)?;
     match cli.command {
         Command::Config(ConfigCommand::Show) => commands::config::show(&ctx),
-        Command::Config(ConfigCommand::Check { .. }) | Command::Demo(_) | Command::Stats(_) => {
-            Ok(())
+        Command::Config(ConfigCommand::Check { .. })
+        | Command::Demo(_)
+        | Command::Stats(_)
+        | Command::Keygen(_)
+        | Command::Plugin(PluginCommand::Sign { .. }) => Ok(()),
+        Command::Plugin(PluginCommand::Verify { package, key }) => {
+            commands::signing::verify(&ctx, &package, &key)
+        }
+        Command::Plugin(PluginCommand::Scan { path, json }) => {
+            commands::signing::scan(&ctx, &path, json)
         }
         Command::Plugin(PluginCommand::Install { path, activate }) => {
             commands::plugin::install(&ctx, &path, activate)

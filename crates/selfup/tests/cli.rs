@@ -216,6 +216,10 @@ fn failed_installs_change_nothing() {
         r#"{"name":"garbage","version":"1.0.0","entry_point":"plugin.wasm","provided_capabilities":["x.y"]}"#,
     )
     .expect("manifest");
+    // Signed with the trusted key, so that the code itself is what is refused.
+    let key = selfup_plugins::signing::SecretKey::from_file(&common::dev_key("dev.key"), None)
+        .expect("dev key");
+    selfup_plugins::signing::sign_package(&garbage, &key).expect("sign");
     let missing = work.path().join("nowhere.zip");
     let installed_again = plugins_dir().join("text-stats-1.0.0.zip");
 
@@ -341,6 +345,132 @@ fn the_stats_calculator_reproduces_published_values() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--a: cannot read \"10,1\"; expected n,mean,sd"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn keygen_sign_verify_scan_and_install_with_an_own_key() {
+    let home = TestHome::new();
+    let work = tempfile::tempdir().expect("work");
+    let keys = work.path().join("keys");
+    let out = home.ok(&[
+        "keygen",
+        "--out",
+        keys.to_str().expect("utf-8"),
+        "--name",
+        "publisher",
+    ]);
+    assert!(out.contains("add to security.trusted_keys"), "{out}");
+    let public = std::fs::read_to_string(keys.join("publisher.pub")).expect("pub");
+    let line = public
+        .lines()
+        .find(|l| l.starts_with("RW"))
+        .expect("key line")
+        .to_owned();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(keys.join("publisher.key"))
+            .expect("key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the secret key is private");
+    }
+    let again = home.run(&[
+        "keygen",
+        "--out",
+        keys.to_str().expect("utf-8"),
+        "--name",
+        "publisher",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "keys are never overwritten");
+
+    // An unsigned copy of an example, signed with the new key.
+    let package = work.path().join("text-stats");
+    std::fs::create_dir(&package).expect("dir");
+    let src = plugins_dir().join("text-stats-1.0.0");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(src.join("manifest.json")).expect("manifest"))
+            .expect("json");
+    manifest.as_object_mut().expect("object").remove("files");
+    std::fs::write(package.join("manifest.json"), manifest.to_string()).expect("write");
+    std::fs::copy(src.join("plugin.wasm"), package.join("plugin.wasm")).expect("wasm");
+
+    let out = home.run(&["plugin", "install", package.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is unsigned"), "{}", stderr(&out));
+
+    let key = keys.join("publisher.key");
+    let out = home.ok(&[
+        "plugin",
+        "sign",
+        package.to_str().expect("utf-8"),
+        "--key",
+        key.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.starts_with("signed text-stats@1.0.0 (1 files) with key"),
+        "{out}"
+    );
+    let out = home.run(&["plugin", "verify", package.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1), "not trusted yet");
+    assert!(
+        stderr(&out).contains("which is not trusted"),
+        "{}",
+        stderr(&out)
+    );
+    let pub_path = keys.join("publisher.pub");
+    let out = home.ok(&[
+        "plugin",
+        "verify",
+        package.to_str().expect("utf-8"),
+        "--key",
+        pub_path.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.starts_with("verified text-stats@1.0.0: signed by key"),
+        "{out}"
+    );
+
+    let out = home.ok(&["plugin", "scan", package.to_str().expect("utf-8")]);
+    assert!(
+        out.ends_with("0 findings, nothing blocks an install\n"),
+        "{out}"
+    );
+    let bad = work.path().join("bad");
+    std::fs::create_dir(&bad).expect("dir");
+    std::fs::write(bad.join("setup.py"), "import os\nos.system('ls')\n").expect("py");
+    let out = home.run(&["plugin", "scan", bad.to_str().expect("utf-8"), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        report["findings"][0]["rule"], "forbidden_import",
+        "{report}"
+    );
+    assert_eq!(report["findings"][0]["line"], 2);
+
+    std::fs::write(
+        home.path().join("config.yaml"),
+        format!("self_upgrading_loop:\n  security:\n    trusted_keys: [\"{line}\"]\n"),
+    )
+    .expect("config");
+    home.ok(&["plugin", "install", package.to_str().expect("utf-8")]);
+    // Tampering after signing is caught.
+    let tampered = work.path().join("tampered");
+    std::fs::create_dir(&tampered).expect("dir");
+    for f in ["manifest.json", "manifest.json.minisig", "plugin.wasm"] {
+        std::fs::copy(package.join(f), tampered.join(f)).expect("copy");
+    }
+    let mut wasm = std::fs::read(tampered.join("plugin.wasm")).expect("wasm");
+    let last = wasm.len() - 1;
+    wasm[last] ^= 1;
+    std::fs::write(tampered.join("plugin.wasm"), wasm).expect("write");
+    let out = home.run(&["plugin", "install", tampered.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("plugin.wasm was changed after signing"),
         "{}",
         stderr(&out)
     );

@@ -21,7 +21,6 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 const CONFIG: &str = r#"
-self_upgrading_loop:
   cycle:
     interval_minutes: 1
   decision:
@@ -219,7 +218,7 @@ async fn sigkill_at_every_step_leaves_a_consistent_store_and_the_upgrade_complet
         home.path().join("catalog/text-summarize-2.0.0.zip"),
     )
     .expect("copy");
-    std::fs::write(home.path().join("config.yaml"), CONFIG).expect("config");
+    home.config(CONFIG.trim_start_matches('\n'));
     let token = home.token();
 
     // An agent that keeps calling and reporting, whatever process is up.

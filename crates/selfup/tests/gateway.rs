@@ -260,11 +260,7 @@ async fn sixty_four_concurrent_calls_are_all_answered_and_recorded() {
 async fn tokens_rate_limits_body_caps_and_the_lifecycle_api() {
     let home = TestHome::new();
     home.install("test-echo-1.0.0");
-    std::fs::write(
-        home.path().join("config.yaml"),
-        "self_upgrading_loop:\n  gateway:\n    rate_limit_per_second: 20\n    rate_limit_burst: 20\n",
-    )
-    .expect("config");
+    home.config("  gateway:\n    rate_limit_per_second: 20\n    rate_limit_burst: 20\n");
     let mut gateway = home.serve();
 
     // Tokens: none, a live one, a revoked one.

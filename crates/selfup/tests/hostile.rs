@@ -138,6 +138,13 @@ fn state(home: &Path) -> BTreeMap<String, String> {
     out
 }
 
+/// Signs a zip package in place with the development key.
+fn sign(path: &Path) {
+    let key = selfup_plugins::signing::SecretKey::from_file(&common::dev_key("dev.key"), None)
+        .expect("dev key");
+    selfup_plugins::signing::sign_zip(path, path, &key).expect("sign");
+}
+
 fn write_zip(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, bytes).expect("write");
@@ -275,14 +282,26 @@ fn every_hostile_package_is_refused_and_nothing_changes() {
         "truncated",
         write_zip(w, "truncated.zip", &whole[..whole.len() / 2]),
     ));
+    // Signed with the trusted key, so the code itself is what is refused.
+    let not_wasm = write_zip(
+        w,
+        "notwasm.zip",
+        &craft_zip(&[
+            entry(b"manifest.json", &manifest("hostile")),
+            entry(b"plugin.wasm", b"\0asm but not really"),
+        ]),
+    );
+    sign(&not_wasm);
+    cases.push(("not-wasm", not_wasm));
+    // The same, unsigned: refused before anything else is looked at.
     cases.push((
-        "not-wasm",
+        "unsigned",
         write_zip(
             w,
-            "notwasm.zip",
+            "unsigned.zip",
             &craft_zip(&[
                 entry(b"manifest.json", &manifest("hostile")),
-                entry(b"plugin.wasm", b"\0asm but not really"),
+                entry(b"plugin.wasm", &wasm()),
             ]),
         ),
     ));
@@ -349,11 +368,7 @@ fn every_hostile_package_is_refused_and_nothing_changes() {
 #[test]
 fn code_that_takes_too_long_to_compile_is_refused() {
     let home = TestHome::new();
-    std::fs::write(
-        home.path().join("config.yaml"),
-        "self_upgrading_loop:\n  host:\n    max_compile_seconds: 0.001\n",
-    )
-    .expect("config");
+    home.config("  host:\n    max_compile_seconds: 0.001\n");
     home.ok(&["plugin", "list"]);
     let before = state(home.path());
     let out = home.run(&[

@@ -228,6 +228,20 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         &l.security.forbidden_imports,
         "each entry names an import or a call",
     );
+    for (i, key) in l.security.trusted_keys.iter().enumerate() {
+        let looks_right = key.len() == 56
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+        if !looks_right {
+            c.rule(
+                &sec.key("trusted_keys").index(i),
+                format!("{key:?}"),
+                "it is not a minisign public key",
+                "the base64 line of a .pub file written by `selfup keygen` or `minisign -G` (56 characters, starting RW)",
+            );
+        }
+    }
 
     let log = p.key("logging");
     c.non_empty(&log.key("file"), &l.logging.file, "name the log file");

@@ -177,6 +177,7 @@ impl Default for SecurityConfig {
             sandbox_enabled: true,
             max_scan_time_seconds: 300,
             forbidden_imports: strings(&["os.system", "subprocess.call", "eval", "exec"]),
+            trusted_keys: Vec::new(),
         }
     }
 }

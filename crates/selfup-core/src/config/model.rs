@@ -351,6 +351,9 @@ pub struct SecurityConfig {
     pub max_scan_time_seconds: u32,
     /// Imports or calls that fail a static scan.
     pub forbidden_imports: Vec<String>,
+    /// Public keys (minisign format, the base64 line of a `.pub` file)
+    /// whose signatures selfup accepts.
+    pub trusted_keys: Vec<String>,
 }
 
 /// `self_upgrading_loop.logging`.

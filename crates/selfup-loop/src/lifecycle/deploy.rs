@@ -14,7 +14,7 @@ use selfup_store::rollouts::Rollout;
 use selfup_store::upgrades::{Upgrade, UpgradeFilter};
 
 use crate::catalog::{Catalog, fetch};
-use crate::install::install;
+use crate::install::{InstallPolicy, install};
 use crate::orchestrator::{Change, Orchestrator, OrchestratorError};
 use crate::perf::assess;
 
@@ -238,6 +238,14 @@ impl Orchestrator {
                     return Ok(changes);
                 }
             };
+            let policy = match InstallPolicy::from_config(&self.ctx.config.security) {
+                Ok(policy) => policy,
+                Err(e) => {
+                    let reason = format!("security.trusted_keys: {e}");
+                    changes.push(self.fail(upgrade, reason, serde_json::json!({}))?);
+                    return Ok(changes);
+                }
+            };
             match install(
                 &self.ctx.store,
                 &self.ctx.host,
@@ -245,6 +253,7 @@ impl Orchestrator {
                 false,
                 "orchestrator",
                 self.ctx.clock.as_ref(),
+                &policy,
             ) {
                 Ok(done) => changes.push(self.change(
                     Some(upgrade.id),

@@ -39,8 +39,24 @@ pub fn plugins_dir() -> PathBuf {
 
 /// The configuration the lifecycle tests use: the defaults, with
 /// thresholds that let the rule engine approve the example upgrades.
+/// The repository's development key files (the examples are signed with it).
+pub fn dev_key(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../keys")
+        .join(file)
+}
+
+/// The install policy the tests use: signatures required, the
+/// development key trusted.
+pub fn policy() -> selfup_loop::install::InstallPolicy {
+    selfup_loop::install::InstallPolicy::from_config(&test_config().security).expect("policy")
+}
+
 pub fn test_config() -> LoopConfig {
     let mut config = Config::default().self_upgrading_loop;
+    let public =
+        selfup_plugins::signing::PublicKey::from_file(&dev_key("dev.pub")).expect("keys/dev.pub");
+    config.security.trusted_keys = vec![public.to_base64()];
     config.decision.auto_approve_threshold = 0.6;
     config.ab_testing.min_sample_size = 100;
     config
@@ -77,6 +93,7 @@ impl World {
                 false,
                 "test",
                 &clock,
+                &policy(),
             )
             .expect("install");
         }
@@ -148,11 +165,19 @@ impl World {
             package.join("plugin.wasm"),
         )
         .expect("copy the component");
+        let mut manifest = manifest.clone();
+        // The signature lists every file anew.
+        if let Some(map) = manifest.as_object_mut() {
+            map.remove("files");
+        }
         std::fs::write(
             package.join("manifest.json"),
-            serde_json::to_vec_pretty(manifest).expect("manifest JSON"),
+            serde_json::to_vec_pretty(&manifest).expect("manifest JSON"),
         )
         .expect("write the manifest");
+        let key = selfup_plugins::signing::SecretKey::from_file(&dev_key("dev.key"), None)
+            .expect("keys/dev.key");
+        selfup_plugins::signing::sign_package(&package, &key).expect("sign the package");
     }
 
     /// The newest upgrade of `plugin`.

@@ -18,7 +18,8 @@ use selfup_loop::install::install as install_package;
 pub fn install(ctx: &Context, path: &std::path::Path, activate: bool) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let host = ctx.wasm_host()?;
-    let done = install_package(&store, &host, path, activate, "cli", &SystemClock)
+    let policy = ctx.install_policy()?;
+    let done = install_package(&store, &host, path, activate, "cli", &SystemClock, &policy)
         .map_err(|e| Exit::new(if e.is_package_fault() { 2 } else { 1 }, e.to_string()))?;
     println!("installed {}", done.id);
     if !done.activated.is_empty() {

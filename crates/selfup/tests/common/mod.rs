@@ -36,11 +36,41 @@ pub struct TestHome {
     pub dir: tempfile::TempDir,
 }
 
+/// The repository's development key pair (the example plugins are signed with it).
+pub fn dev_key(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../keys")
+        .join(file)
+}
+
+/// The development public key, as `security.trusted_keys` takes it.
+pub fn dev_public_key() -> String {
+    std::fs::read_to_string(dev_key("dev.pub"))
+        .expect("keys/dev.pub")
+        .lines()
+        .find(|l| l.starts_with("RW"))
+        .expect("a key line")
+        .to_owned()
+}
+
 impl TestHome {
+    /// A fresh home whose configuration trusts the development key.
     pub fn new() -> Self {
-        Self {
+        let home = Self {
             dir: tempfile::tempdir().expect("tempdir"),
-        }
+        };
+        home.config("");
+        home
+    }
+
+    /// Writes `<home>/config.yaml`: the development key trusted, plus
+    /// `extra`, YAML under `self_upgrading_loop` indented by two spaces.
+    pub fn config(&self, extra: &str) {
+        let text = format!(
+            "self_upgrading_loop:\n  security:\n    trusted_keys: [\"{}\"]\n{extra}",
+            dev_public_key()
+        );
+        std::fs::write(self.path().join("config.yaml"), text).expect("config.yaml");
     }
 
     pub fn path(&self) -> &Path {

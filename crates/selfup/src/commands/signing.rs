@@ -1,0 +1,169 @@
+//! `selfup keygen`, `selfup plugin sign|verify|scan`.
+
+use std::path::{Path, PathBuf};
+
+use selfup_plugins::scan::{ScanPolicy, scan_path};
+use selfup_plugins::signing::{
+    PublicKey, SecretKey, generate_keypair, sign_package, sign_zip, verify_dir_or_zip,
+};
+
+use crate::cli::KeygenArgs;
+use crate::context::Context;
+use crate::exit::Exit;
+
+fn password(var: Option<&str>) -> anyhow::Result<Option<String>> {
+    match var {
+        None => Ok(None),
+        Some(var) => std::env::var(var).map(Some).map_err(|_| {
+            Exit::new(2, format!("--password-env names {var}, which is not set")).into()
+        }),
+    }
+}
+
+/// Writes a new key pair.
+pub fn keygen(args: &KeygenArgs) -> anyhow::Result<()> {
+    let pass = password(args.password_env.as_deref())?;
+    let (secret, public) =
+        generate_keypair(pass.as_deref()).map_err(|e| Exit::new(1, e.to_string()))?;
+    std::fs::create_dir_all(&args.out)?;
+    let (key_path, pub_path) = (
+        args.out.join(format!("{}.key", args.name)),
+        args.out.join(format!("{}.pub", args.name)),
+    );
+    for path in [&key_path, &pub_path] {
+        if path.exists() {
+            return Err(Exit::new(
+                2,
+                format!(
+                    "{} exists; choose another --name or --out (keys are never overwritten)",
+                    path.display()
+                ),
+            )
+            .into());
+        }
+    }
+    write_private(&key_path, secret.as_bytes())?;
+    std::fs::write(&pub_path, public.as_bytes())?;
+    let key = PublicKey::parse(&public).map_err(|e| Exit::new(1, e.to_string()))?;
+    println!(
+        "secret key: {}{}",
+        key_path.display(),
+        if pass.is_none() {
+            " (unencrypted: keep it safe)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "public key: {} (key id {})",
+        pub_path.display(),
+        key.key_id()
+    );
+    println!(
+        "to trust it, add to security.trusted_keys:\n  - \"{}\"",
+        key.to_base64()
+    );
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+/// Signs a package.
+pub fn sign(
+    package: &Path,
+    key: &Path,
+    password_env: Option<&str>,
+    out: Option<&PathBuf>,
+) -> anyhow::Result<()> {
+    let pass = password(password_env)?;
+    let secret = SecretKey::from_file(key, pass.as_deref())
+        .map_err(|e| Exit::new(2, format!("{}: {e}", key.display())))?;
+    let signed = if package.is_dir() {
+        if out.is_some() {
+            return Err(Exit::new(
+                2,
+                "--out is for zip packages; a directory is signed in place",
+            )
+            .into());
+        }
+        sign_package(package, &secret)
+    } else {
+        sign_zip(package, out.map_or(package, PathBuf::as_path), &secret)
+    }
+    .map_err(|e| Exit::new(2, e.to_string()))?;
+    println!(
+        "signed {} ({} files) with key {}{}",
+        signed.package,
+        signed.files,
+        signed.key_id,
+        out.map_or(String::new(), |o| format!(" → {}", o.display()))
+    );
+    Ok(())
+}
+
+/// Verifies a package against the trusted keys.
+pub fn verify(ctx: &Context, package: &Path, extra_keys: &[PathBuf]) -> anyhow::Result<()> {
+    let mut trusted = Vec::new();
+    for key in &ctx.config.self_upgrading_loop.security.trusted_keys {
+        trusted.push(
+            PublicKey::parse(key)
+                .map_err(|e| Exit::new(2, format!("security.trusted_keys: {e}")))?,
+        );
+    }
+    for path in extra_keys {
+        trusted.push(
+            PublicKey::from_file(path)
+                .map_err(|e| Exit::new(2, format!("{}: {e}", path.display())))?,
+        );
+    }
+    let verified = verify_dir_or_zip(package, &trusted).map_err(|e| Exit::new(1, e.to_string()))?;
+    println!(
+        "verified {}: signed by key {}, {} files checked",
+        verified.package, verified.key_id, verified.files
+    );
+    Ok(())
+}
+
+/// Scans a package or directory.
+pub fn scan(ctx: &Context, path: &Path, json: bool) -> anyhow::Result<()> {
+    let policy = ScanPolicy::from_config(&ctx.config.self_upgrading_loop.security);
+    let report = scan_path(path, &policy).map_err(|e| Exit::new(2, e.to_string()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for finding in &report.findings {
+            println!("{finding}");
+        }
+        println!(
+            "{} files scanned in {:.1} ms: {} findings, {}",
+            report.files_scanned,
+            report.elapsed.as_secs_f64() * 1000.0,
+            report.findings.len(),
+            if report.passed {
+                "nothing blocks an install"
+            } else {
+                "CRITICAL findings block an install"
+            }
+        );
+    }
+    if report.passed {
+        Ok(())
+    } else {
+        Err(Exit::new(1, "the scan found CRITICAL problems").into())
+    }
+}
