@@ -2,18 +2,39 @@
 //! packages (the embedded default) or an HTTP index of packages.
 //!
 //! An HTTP index is JSON:
-//! `{"packages": [{"url": "text-summarize-2.0.0.zip", "sha256": "…", "manifest": {…}}]}`,
-//! where `url` is absolute or relative to the index. A package is
-//! downloaded only when an upgrade needs it, and refused unless its
-//! SHA-256 matches the index.
+//! `{"expires_at": 1798761600, "packages": [{"url": "text-summarize-2.0.0.zip", "sha256": "…", "manifest": {…}}]}`,
+//! where `url` is absolute or relative to the index. It is signed by a
+//! trusted key (`<index url>.minisig`, trusted comment
+//! [`INDEX_COMMENT`]), and refused once `expires_at` (Unix seconds) has
+//! passed, so that a stale index cannot be replayed to freeze upgrades. A
+//! package is downloaded only when an upgrade needs it, and refused
+//! unless its SHA-256 matches the index.
 
 use std::path::{Path, PathBuf};
 
 use selfup_core::manifest::PluginManifest;
 use selfup_plugins::package::read_manifest;
+use selfup_plugins::signing::{PublicKey, SignatureError, verify_bytes};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// The trusted comment of a catalog index signature.
+pub const INDEX_COMMENT: &str = "selfup-catalog-index";
+
+/// Largest index, in bytes.
+pub const MAX_INDEX_BYTES: usize = 16 * 1024 * 1024;
+
+/// How an index must be trusted.
+#[derive(Debug, Clone)]
+pub struct IndexTrust {
+    /// Refuse an index without a valid signature by one of `keys`.
+    pub require_signature: bool,
+    /// The trusted keys.
+    pub keys: Vec<PublicKey>,
+    /// Now, in ms since the Unix epoch (an expired index is refused).
+    pub now_ms: i64,
+}
 
 /// Largest package downloaded from an index, in bytes.
 pub const MAX_DOWNLOAD_BYTES: u64 = 256 * 1024 * 1024;
@@ -82,6 +103,26 @@ pub enum CatalogError {
         /// What went wrong.
         detail: String,
     },
+    /// The index's signature is missing, invalid or untrusted.
+    #[error("the catalog index {url} is refused: {source}")]
+    Signature {
+        /// The index address.
+        url: String,
+        /// Why.
+        source: SignatureError,
+    },
+    /// The index has expired.
+    #[error(
+        "the catalog index {url} expired {ago_hours:.1} hours ago (expires_at {expires_at}); a stale index is refused so that an old one cannot be replayed to hold upgrades back — its publisher must sign a fresh one"
+    )]
+    Expired {
+        /// The index address.
+        url: String,
+        /// Its expiry, Unix seconds.
+        expires_at: i64,
+        /// How long ago.
+        ago_hours: f64,
+    },
     /// The index is not what it should be.
     #[error("the catalog index {url} is not valid: {detail}")]
     Index {
@@ -142,8 +183,13 @@ impl Catalog {
         Ok(catalog)
     }
 
-    /// Fetches and reads an HTTP index.
-    pub async fn from_index(url: &str, client: &reqwest::Client) -> Result<Self, CatalogError> {
+    /// Fetches and reads an HTTP index, checking its signature and expiry
+    /// as `trust` says.
+    pub async fn from_index(
+        url: &str,
+        client: &reqwest::Client,
+        trust: &IndexTrust,
+    ) -> Result<Self, CatalogError> {
         let fetch = |detail: String| CatalogError::Fetch {
             url: url.to_owned(),
             detail,
@@ -157,6 +203,34 @@ impl Catalog {
             return Err(fetch(format!("HTTP {}", response.status())));
         }
         let body = response.bytes().await.map_err(|e| fetch(e.to_string()))?;
+        if body.len() > MAX_INDEX_BYTES {
+            return Err(fetch(format!(
+                "the index is larger than {MAX_INDEX_BYTES} bytes"
+            )));
+        }
+        let signature = match client.get(format!("{url}.minisig")).send().await {
+            Ok(r) if r.status().is_success() => {
+                Some(r.bytes().await.map_err(|e| fetch(e.to_string()))?)
+            }
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => None,
+            Ok(r) => return Err(fetch(format!("its signature: HTTP {}", r.status()))),
+            Err(e) => return Err(fetch(format!("its signature: {e}"))),
+        };
+        if signature.is_some() || trust.require_signature {
+            verify_bytes(&body, signature.as_deref(), &trust.keys, INDEX_COMMENT, &format!("the catalog index {url}"))
+                .map_err(|source| match source {
+                    SignatureError::ManifestTampered { key_id, .. } => CatalogError::Index {
+                        url: url.to_owned(),
+                        detail: format!(
+                            "its signature by key {key_id} does not match its content: it was changed after signing; do not use it"
+                        ),
+                    },
+                    source => CatalogError::Signature {
+                        url: url.to_owned(),
+                        source,
+                    },
+                })?;
+        }
         let index: IndexDocument =
             serde_json::from_slice(&body).map_err(|e| CatalogError::Index {
                 url: url.to_owned(),
@@ -166,6 +240,23 @@ impl Catalog {
             url: url.to_owned(),
             detail: e.to_string(),
         })?;
+        match index.expires_at {
+            Some(expires_at) if expires_at * 1000 <= trust.now_ms => {
+                return Err(CatalogError::Expired {
+                    url: url.to_owned(),
+                    expires_at,
+                    ago_hours: (trust.now_ms - expires_at * 1000) as f64 / 3_600_000.0,
+                });
+            }
+            None if trust.require_signature => {
+                return Err(CatalogError::Index {
+                    url: url.to_owned(),
+                    detail: "it has no expires_at; a signed index must say until when it is fresh"
+                        .into(),
+                });
+            }
+            _ => {}
+        }
         let mut catalog = Catalog::default();
         for (i, package) in index.packages.into_iter().enumerate() {
             let problem = |why: String| format!("{url} package {i}: {why}");
@@ -345,6 +436,8 @@ pub async fn fetch(
 
 #[derive(Deserialize)]
 struct IndexDocument {
+    #[serde(default)]
+    expires_at: Option<i64>,
     packages: Vec<IndexPackage>,
 }
 

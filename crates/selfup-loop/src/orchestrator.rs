@@ -15,10 +15,11 @@ use selfup_plugins::wasm::WasmHost;
 use selfup_store::{Store, StoreError};
 use serde::Serialize;
 
-use crate::catalog::{Catalog, CatalogError};
+use crate::catalog::{Catalog, CatalogError, IndexTrust};
 use crate::decide::DecisionEngine;
 use crate::install::InstallError;
 use crate::rollout::stats::RolloutStats;
+use selfup_plugins::signing::PublicKey;
 
 /// Where the catalog is.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +140,19 @@ impl Orchestrator {
             }
         }
         if let Some(url) = &self.ctx.catalog.index_url {
-            catalog.merge(Catalog::from_index(url, &self.ctx.http).await?);
+            let security = &self.ctx.config.security;
+            let keys = security
+                .trusted_keys
+                .iter()
+                .map(|k| PublicKey::parse(k))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| OrchestratorError::Refused(format!("security.trusted_keys: {e}")))?;
+            let trust = IndexTrust {
+                require_signature: security.code_signing_required,
+                keys,
+                now_ms: self.now(),
+            };
+            catalog.merge(Catalog::from_index(url, &self.ctx.http, &trust).await?);
         }
         Ok(catalog)
     }

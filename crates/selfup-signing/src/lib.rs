@@ -26,7 +26,9 @@ pub use sign::{
     write_zip,
 };
 pub use signature::MAX_SIGNATURE_BYTES;
-pub use verify::{SignatureError, SignedManifest, Verified, check_files, verify_signature};
+pub use verify::{
+    SignatureError, SignedManifest, Verified, check_files, verify_bytes, verify_signature,
+};
 
 use selfup_core::manifest::PluginManifest;
 

@@ -189,6 +189,54 @@ pub fn verify_signature(
 ) -> Result<SignedManifest, SignatureError> {
     let parsed_manifest = PluginManifest::from_json(manifest)?;
     let package = parsed_manifest.id();
+    let (key_id, comment) = verify_detached(manifest, signature, trusted, &package)?;
+    let expected = trusted_comment(&parsed_manifest);
+    if comment != expected {
+        return Err(SignatureError::WrongPackage {
+            package,
+            expected,
+            found: comment,
+        });
+    }
+    Ok(SignedManifest {
+        manifest: parsed_manifest,
+        key_id,
+        trusted_comment: comment,
+    })
+}
+
+/// Checks a detached signature over any `data` (a catalog index, say):
+/// present, parses, not legacy, made by one of `trusted`, verifies, and
+/// its trusted comment is exactly `expected_comment`. `what` names the
+/// data in messages. Returns the key that signed.
+pub fn verify_bytes(
+    data: &[u8],
+    signature: Option<&[u8]>,
+    trusted: &[PublicKey],
+    expected_comment: &str,
+    what: &str,
+) -> Result<KeyId, SignatureError> {
+    let (key_id, comment) = verify_detached(data, signature, trusted, what)?;
+    if comment != expected_comment {
+        return Err(SignatureError::WrongPackage {
+            package: what.to_owned(),
+            expected: expected_comment.to_owned(),
+            found: comment,
+        });
+    }
+    Ok(key_id)
+}
+
+/// The signature checks shared by packages and other data; returns the
+/// signing key and the (verified) trusted comment.
+fn verify_detached(
+    data: &[u8],
+    signature: Option<&[u8]>,
+    trusted: &[PublicKey],
+    what: &str,
+) -> Result<(KeyId, String), SignatureError> {
+    let package = what.to_owned();
+    let manifest = data;
     let signature = signature.ok_or_else(|| SignatureError::Unsigned {
         package: package.clone(),
     })?;
@@ -231,19 +279,7 @@ pub fn verify_signature(
     if !verify(key, &parsed.boxed) {
         return Err(SignatureError::CommentTampered { package, key_id });
     }
-    let expected = trusted_comment(&parsed_manifest);
-    if parsed.trusted_comment != expected {
-        return Err(SignatureError::WrongPackage {
-            package,
-            expected,
-            found: parsed.trusted_comment,
-        });
-    }
-    Ok(SignedManifest {
-        manifest: parsed_manifest,
-        key_id,
-        trusted_comment: parsed.trusted_comment,
-    })
+    Ok((key_id, parsed.trusted_comment))
 }
 
 /// Checks the package's files against the signed manifest's `files`:

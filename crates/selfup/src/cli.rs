@@ -340,6 +340,21 @@ pub enum CatalogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a signed, expiring index (index.json + index.json.minisig) of
+    /// the .zip packages in a directory, to serve over HTTP.
+    Publish {
+        /// The directory of packages; the index is written into it.
+        dir: PathBuf,
+        /// The secret key to sign the index with.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Environment variable holding the key's password, if it has one.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Days until the index expires (clients refuse a stale index).
+        #[arg(long, default_value_t = 7)]
+        expires_in_days: u32,
+    },
 }
 
 /// `selfup upgrades …`

@@ -475,3 +475,91 @@ fn keygen_sign_verify_scan_and_install_with_an_own_key() {
         stderr(&out)
     );
 }
+
+/// Serves the files of `dir` over HTTP/1.0 on loopback (one thread, enough for a test).
+fn serve_dir(dir: std::path::PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_owned();
+            let mut writer = &stream;
+            match std::fs::read(dir.join(&path)) {
+                Ok(body) => {
+                    let _ = write!(
+                        writer,
+                        "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = writer.write_all(&body);
+                }
+                Err(_) => {
+                    let _ = write!(
+                        writer,
+                        "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+                    );
+                }
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn a_published_index_is_signed_expiring_and_read_over_http() {
+    let home = TestHome::new();
+    let work = tempfile::tempdir().expect("work");
+    let published = work.path().join("published");
+    std::fs::create_dir(&published).expect("dir");
+    for id in ["unit-convert-1.0.0", "text-summarize-2.0.0"] {
+        std::fs::copy(
+            plugins_dir().join(format!("{id}.zip")),
+            published.join(format!("{id}.zip")),
+        )
+        .expect("copy");
+    }
+    let key = common::dev_key("dev.key");
+    let out = home.ok(&[
+        "catalog",
+        "publish",
+        published.to_str().expect("utf-8"),
+        "--key",
+        key.to_str().expect("utf-8"),
+        "--expires-in-days",
+        "2",
+    ]);
+    assert!(out.contains("(2 packages, expires in 2 days)"), "{out}");
+    let url = serve_dir(published.clone());
+    home.config(&format!(
+        "  catalog:\n    directory: \"\"\n    index_url: \"{url}/index.json\"\n"
+    ));
+    let listed = home.ok(&["catalog", "list"]);
+    assert!(
+        listed.contains("unit-convert    1.0.0")
+            && listed.contains(&format!("{url}/unit-convert-1.0.0.zip")),
+        "{listed}"
+    );
+
+    // An index tampered with after publishing is refused.
+    let mut index = std::fs::read(published.join("index.json")).expect("index");
+    index.extend(b"\n");
+    std::fs::write(published.join("index.json"), index).expect("tamper");
+    let out = home.run(&["catalog", "list"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("was changed after signing"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -33,7 +33,22 @@ pub fn print_changes(changes: &[Change]) {
 
 /// `selfup catalog list`.
 pub async fn catalog(ctx: &Context, command: &CatalogCommand) -> anyhow::Result<()> {
-    let CatalogCommand::List { json } = command;
+    let json = match command {
+        CatalogCommand::List { json } => json,
+        CatalogCommand::Publish {
+            dir,
+            key,
+            password_env,
+            expires_in_days,
+        } => {
+            return crate::commands::signing::publish_index(
+                dir,
+                key,
+                password_env.as_deref(),
+                *expires_in_days,
+            );
+        }
+    };
     let store = ctx.open_store()?;
     let catalog = ctx.orchestrator(store, None)?.load_catalog().await?;
     if *json {

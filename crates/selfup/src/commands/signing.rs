@@ -167,3 +167,61 @@ pub fn scan(ctx: &Context, path: &Path, json: bool) -> anyhow::Result<()> {
         Err(Exit::new(1, "the scan found CRITICAL problems").into())
     }
 }
+
+/// Writes a signed, expiring index of the zip packages in `dir`.
+pub fn publish_index(
+    dir: &Path,
+    key: &Path,
+    password_env: Option<&str>,
+    expires_in_days: u32,
+) -> anyhow::Result<()> {
+    use selfup_core::clock::Clock;
+    let pass = password(password_env)?;
+    let secret = SecretKey::from_file(key, pass.as_deref())
+        .map_err(|e| Exit::new(2, format!("{}: {e}", key.display())))?;
+    let catalog = selfup_loop::catalog::Catalog::from_directory(dir)
+        .map_err(|e| Exit::new(2, e.to_string()))?;
+    let mut packages = Vec::new();
+    for entry in &catalog.entries {
+        let selfup_loop::catalog::PackageLocation::Path { path } = &entry.location else {
+            continue;
+        };
+        if path.is_dir() {
+            eprintln!(
+                "skipped {} (a directory; the index serves .zip packages)",
+                path.display()
+            );
+            continue;
+        }
+        let bytes = std::fs::read(path)?;
+        let url = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        packages.push(serde_json::json!({
+            "url": url,
+            "sha256": selfup_plugins::signing::sha256_hex(&bytes),
+            "manifest": entry.manifest,
+        }));
+    }
+    for problem in &catalog.problems {
+        eprintln!("skipped: {problem}");
+    }
+    let expires_at = selfup_store::system_clock::SystemClock.now_ms() / 1000
+        + i64::from(expires_in_days) * 86_400;
+    let index = serde_json::to_vec_pretty(
+        &serde_json::json!({ "expires_at": expires_at, "packages": packages }),
+    )?;
+    let signature =
+        selfup_plugins::signing::sign_bytes(&index, &secret, selfup_loop::catalog::INDEX_COMMENT)
+            .map_err(|e| Exit::new(1, e.to_string()))?;
+    std::fs::write(dir.join("index.json"), &index)?;
+    std::fs::write(dir.join("index.json.minisig"), &signature)?;
+    println!(
+        "wrote {} ({} packages, expires in {expires_in_days} days) and its signature by key {}",
+        dir.join("index.json").display(),
+        packages.len(),
+        secret.key_id()
+    );
+    Ok(())
+}
