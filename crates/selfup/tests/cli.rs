@@ -411,7 +411,7 @@ fn keygen_sign_verify_scan_and_install_with_an_own_key() {
         key.to_str().expect("utf-8"),
     ]);
     assert!(
-        out.starts_with("signed text-stats@1.0.0 (1 files) with key"),
+        out.starts_with("signed text-stats@1.0.0 (1 file) with key"),
         "{out}"
     );
     let out = home.run(&["plugin", "verify", package.to_str().expect("utf-8")]);

@@ -107,9 +107,9 @@ pub fn sign(
     }
     .map_err(|e| Exit::new(2, e.to_string()))?;
     println!(
-        "signed {} ({} files) with key {}{}",
+        "signed {} ({}) with key {}{}",
         signed.package,
-        signed.files,
+        count(signed.files, "file"),
         signed.key_id,
         out.map_or(String::new(), |o| format!(" → {}", o.display()))
     );
@@ -133,8 +133,10 @@ pub fn verify(ctx: &Context, package: &Path, extra_keys: &[PathBuf]) -> anyhow::
     }
     let verified = verify_dir_or_zip(package, &trusted).map_err(|e| Exit::new(1, e.to_string()))?;
     println!(
-        "verified {}: signed by key {}, {} files checked",
-        verified.package, verified.key_id, verified.files
+        "verified {}: signed by key {}, {} checked",
+        verified.package,
+        verified.key_id,
+        count(verified.files, "file")
     );
     Ok(())
 }
@@ -150,10 +152,10 @@ pub fn scan(ctx: &Context, path: &Path, json: bool) -> anyhow::Result<()> {
             println!("{finding}");
         }
         println!(
-            "{} files scanned in {:.1} ms: {} findings, {}",
-            report.files_scanned,
+            "{} scanned in {:.1} ms: {}, {}",
+            count(report.files_scanned, "file"),
             report.elapsed.as_secs_f64() * 1000.0,
-            report.findings.len(),
+            count(report.findings.len(), "finding"),
             if report.passed {
                 "nothing blocks an install"
             } else {
@@ -215,13 +217,35 @@ pub fn publish_index(
     let signature =
         selfup_plugins::signing::sign_bytes(&index, &secret, selfup_loop::catalog::INDEX_COMMENT)
             .map_err(|e| Exit::new(1, e.to_string()))?;
-    std::fs::write(dir.join("index.json"), &index)?;
-    std::fs::write(dir.join("index.json.minisig"), &signature)?;
+    // Each file replaces the old one whole (a reader never sees half a
+    // file); a reader between the two renames sees a signature mismatch
+    // and tries again on its next cycle.
+    replace_file(&dir.join("index.json"), &index)?;
+    replace_file(&dir.join("index.json.minisig"), &signature)?;
     println!(
-        "wrote {} ({} packages, expires in {expires_in_days} days) and its signature by key {}",
+        "wrote {} ({}, expires in {expires_in_days} days) and its signature by key {}",
         dir.join("index.json").display(),
-        packages.len(),
+        count(packages.len(), "package"),
         secret.key_id()
     );
+    Ok(())
+}
+
+/// "1 file", "3 files".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
