@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
     match selfup_core::config::parse("fuzz.yaml", text) {
         Ok(config) => {
             if let Ok(yaml) = config.to_yaml() {
-                let back = selfup_core::config::parse("again.yaml", &yaml).expect("emitted YAML parses");
+                let back =
+                    selfup_core::config::parse("again.yaml", &yaml).expect("emitted YAML parses");
                 assert_eq!(back, config);
             }
         }

@@ -12,7 +12,13 @@ fn files_under(dir: &Path) -> usize {
         .map(|entries| {
             entries
                 .flatten()
-                .map(|e| if e.path().is_dir() { 1 + files_under(&e.path()) } else { 1 })
+                .map(|e| {
+                    if e.path().is_dir() {
+                        1 + files_under(&e.path())
+                    } else {
+                        1
+                    }
+                })
                 .sum()
         })
         .unwrap_or(0)
@@ -32,10 +38,18 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(staged) = &staged {
         assert!(staged.dir().starts_with(&staging));
         for file in &staged.files {
-            assert!(file.staged_at.starts_with(staged.dir()), "{} escaped", file.staged_at.display());
+            assert!(
+                file.staged_at.starts_with(staged.dir()),
+                "{} escaped",
+                file.staged_at.display()
+            );
         }
     }
     drop(staged);
     // Only the package and the (now empty) staging directory remain.
-    assert_eq!(files_under(dir.path()), 2, "something was written outside the staging directory");
+    assert_eq!(
+        files_under(dir.path()),
+        2,
+        "something was written outside the staging directory"
+    );
 });
