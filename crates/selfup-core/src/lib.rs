@@ -11,5 +11,6 @@ pub mod config;
 pub mod dependencies;
 pub mod manifest;
 pub mod names;
+pub mod pattern;
 pub mod telemetry;
 pub mod upgrade;

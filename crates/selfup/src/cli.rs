@@ -61,6 +61,11 @@ pub enum Command {
     /// Experiments (the A/B tests of rollouts).
     #[command(subcommand)]
     Experiments(ExperimentsCommand),
+    /// Patterns in code, runtime behaviour and usage, ranked by opportunity.
+    #[command(subcommand)]
+    Patterns(PatternsCommand),
+    /// Capability gaps: what the agent was asked for and could not do.
+    Gaps(GapsArgs),
     /// Make a key pair for signing packages (minisign format).
     Keygen(KeygenArgs),
     /// API tokens for the endpoints that change state.
@@ -469,4 +474,44 @@ pub struct KeygenArgs {
     /// (without it, the secret key is written unencrypted).
     #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+}
+
+/// `selfup patterns …`
+#[derive(Debug, Subcommand)]
+pub enum PatternsCommand {
+    /// Scan source trees for clones and abstraction gaps.
+    Scan(PatternsScanArgs),
+    /// The patterns found lately (code, runtime, usage), best opportunity first.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// How the patterns found have changed over the last days.
+    Trends {
+        /// How many days to look back.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `selfup patterns scan`
+#[derive(Debug, Args)]
+pub struct PatternsScanArgs {
+    /// Files or directories to scan (default: discovery.pattern_recognition.code_paths).
+    pub paths: Vec<PathBuf>,
+    /// Print JSON instead of a report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `selfup gaps`
+#[derive(Debug, Args)]
+pub struct GapsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ConfigCommand, PluginCommand, TelemetryCommand};
+use crate::cli::{Cli, Command, ConfigCommand, PatternsCommand, PluginCommand, TelemetryCommand};
 use crate::context::Context;
 use crate::exit::Exit;
 
@@ -118,6 +118,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => commands::serve::run(&ctx, args.bind, args.loop_only).await,
         Command::Cycle => commands::lifecycle::cycle(&ctx).await,
         Command::Token(command) => commands::token::run(&ctx, &command),
+        Command::Patterns(PatternsCommand::Scan(args)) => commands::patterns_scan::run(&ctx, &args),
+        Command::Patterns(command) => commands::discovery::patterns(&ctx, &command),
+        Command::Gaps(args) => commands::discovery::gaps(&ctx, &args),
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

@@ -83,6 +83,18 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         &prc.exclude_patterns,
         "each entry is a glob pattern",
     );
+    c.range(
+        &pr.key("similarity_threshold"),
+        prc.similarity_threshold,
+        Bound::Between(0.5, 1.0),
+        "a similarity; 1 finds only exact and renamed clones",
+    );
+    c.count(
+        &pr.key("min_clone_tokens"),
+        prc.min_clone_tokens,
+        5,
+        "tokens in the smallest fragment reported as a clone",
+    );
 
     let d = p.key("decision");
     let dc = &l.decision;

@@ -53,6 +53,8 @@ impl Default for PatternRecognitionConfig {
             min_pattern_frequency: 5,
             code_paths: strings(&["./src", "./plugins"]),
             exclude_patterns: strings(&["*/tests/*", "*/__pycache__/*"]),
+            similarity_threshold: 0.85,
+            min_clone_tokens: 15,
         }
     }
 }

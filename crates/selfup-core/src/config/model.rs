@@ -103,6 +103,10 @@ pub struct PatternRecognitionConfig {
     pub code_paths: Vec<String>,
     /// Glob patterns of paths never scanned.
     pub exclude_patterns: Vec<String>,
+    /// How alike two fragments must be (0–1) to count as near-miss clones.
+    pub similarity_threshold: f64,
+    /// The smallest fragment, in tokens, that counts as a clone.
+    pub min_clone_tokens: u32,
 }
 
 /// How thoroughly pattern recognition scans code.

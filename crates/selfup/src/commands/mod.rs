@@ -1,7 +1,9 @@
 //! One module per command group.
 
 pub mod config;
+pub mod discovery;
 pub mod lifecycle;
+pub mod patterns_scan;
 pub mod plugin;
 pub mod serve;
 pub mod signing;

@@ -1,0 +1,1 @@
+//! Patterns in source code: clones and abstraction gaps (being built).
