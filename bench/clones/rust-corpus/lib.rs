@@ -1,0 +1,1 @@
+// empty: only the dependencies matter
