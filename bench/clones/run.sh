@@ -39,6 +39,7 @@ JSCPD5_VERSION=5.3.3
 JSCPD4_VERSION=4.3.0
 PYLINT_VERSION=4.1.4
 
+orig_args="$*"
 prepare_only=0 skip_selfup=0 skip_pylint=0 skip_jscpd4=0
 pylint_timeout=1800 timeout_s=600 repeat=3 count=150 seed=6
 corpora="django,django-injected,million"
@@ -281,7 +282,7 @@ fi
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="${results:-$cache/results/$stamp}"
 mkdir -p "$results"
-rm -f "$results"/*.result.json
+rm -f "$results"/*.result.json "$results"/*.time.*
 export NO_COLOR=1 JSCPD_NO_TIPS=1
 
 formats_of() { # corpus -> jscpd formats
@@ -291,17 +292,14 @@ formats_of() { # corpus -> jscpd formats
   esac
 }
 
-# timed label n limit cmd...: runs cmd (in the current directory) n times, outputs to $results/label.*
+# timed label i limit cmd...: one timed run of cmd (in the current directory), outputs to $results/label.*
+# prints "ok" or why not
 timed() {
-  local label="$1" n="$2" limit="$3"; shift 3
-  local i rc
-  for i in $(seq "$n"); do
-    rc=0
-    /usr/bin/time -f '%e %U %S %M' -o "$results/$label.time.$i" \
-      timeout "$limit" "$@" >"$results/$label.stdout" 2>"$results/$label.stderr" || rc=$?
-    if [ "$rc" = 124 ]; then echo "timed out after $limit s"; return 0; fi
-  done
-  echo "ok"
+  local label="$1" i="$2" limit="$3"; shift 3
+  local rc=0
+  /usr/bin/time -f '%e %U %S %M' -o "$results/$label.time.$i" \
+    timeout "$limit" "$@" >"$results/$label.stdout" 2>"$results/$label.stderr" || rc=$?
+  if [ "$rc" = 124 ]; then echo "timed out after $limit s"; else echo ok; fi
 }
 
 score() { # label tool format output corpus settings status
@@ -325,25 +323,35 @@ for corpus in "${corpus_list[@]}"; do
   say "corpus $corpus (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   cd "$root"
 
+  # The fast tools, interleaved run by run so a busy moment falls on all of them alike.
+  declare -A cmd_of=() tool_of=() format_of=() output_of=() settings_of=() status_of=()
+  fast=()
   if [ -n "$selfup" ]; then
-    l="selfup.$corpus"
-    s="$(timed "$l" "$repeat" "$timeout_s" "$selfup" --home "$selfup_home" --config "$bench_config" patterns scan "$root" --json)"
-    cp "$results/$l.stdout" "$results/$l.json"
-    score "$l" selfup selfup "$results/$l.json" "$corpus" "patterns scan --json, min_clone_tokens 50, no excludes" "$s"
+    l="selfup.$corpus"; fast+=("$l")
+    tool_of[$l]=selfup; format_of[$l]=selfup; output_of[$l]="$results/$l.stdout"
+    settings_of[$l]="selfup --config (min_clone_tokens: 50, exclude_patterns: []) patterns scan ROOT --json"
+    cmd_of[$l]="$(printf '%q ' "$selfup" --home "$selfup_home" --config "$bench_config" patterns scan "$root" --json)"
   fi
-
   for variant in exact renamed near-miss; do
     case "$variant" in
-      exact) extra=() ;;
-      renamed) extra=(--ignore-identifiers --ignore-literals) ;;
-      near-miss) extra=(--ignore-identifiers --ignore-literals --max-gap-lines 3) ;;
+      exact) extra="" ;;
+      renamed) extra="--ignore-identifiers --ignore-literals" ;;
+      near-miss) extra="--ignore-identifiers --ignore-literals --max-gap-lines 3" ;;
     esac
-    l="jscpd5-$variant.$corpus"
+    l="jscpd5-$variant.$corpus"; fast+=("$l")
     rm -rf "$results/$l.report"
-    s="$(timed "$l" "$repeat" "$timeout_s" "$jscpd5" --format "$fmt" "${jscpd_common[@]}" "${extra[@]}" \
-      --reporters json --output "$results/$l.report" --silent .)"
-    score "$l" "jscpd5 $variant" jscpd "$results/$l.report/jscpd-report.json" "$corpus" \
-      "--format $fmt ${jscpd_common[*]} ${extra[*]}" "$s"
+    tool_of[$l]="jscpd5 $variant"; format_of[$l]=jscpd; output_of[$l]="$results/$l.report/jscpd-report.json"
+    settings_of[$l]="--format $fmt ${jscpd_common[*]}${extra:+ $extra}"
+    cmd_of[$l]="$(printf '%q ' "$jscpd5" --format "$fmt" "${jscpd_common[@]}") $extra --reporters json --output $(printf '%q' "$results/$l.report") --silent ."
+  done
+  for i in $(seq "$repeat"); do
+    for l in "${fast[@]}"; do
+      [ "${status_of[$l]:-ok}" = ok ] || continue
+      status_of[$l]="$(eval "timed $(printf '%q' "$l") $i $timeout_s ${cmd_of[$l]}")"
+    done
+  done
+  for l in "${fast[@]}"; do
+    score "$l" "${tool_of[$l]}" "${format_of[$l]}" "${output_of[$l]}" "$corpus" "${settings_of[$l]}" "${status_of[$l]}"
   done
 
   if [ "$skip_jscpd4" = 0 ]; then
@@ -358,8 +366,7 @@ for corpus in "${corpus_list[@]}"; do
     l="pylint.$corpus"
     py=(--disable=all --enable=duplicate-code --min-similarity-lines=5 --recursive=y)
     s="$(timed "$l" 1 "$pylint_timeout" "$pylint" "${py[@]}" --output-format=json2 .)"
-    cp "$results/$l.stdout" "$results/$l.json"
-    score "$l" pylint pylint "$results/$l.json" "$corpus" "${py[*]}" "$s"
+    score "$l" pylint pylint "$results/$l.stdout" "$corpus" "${py[*]}" "$s"
   fi
 done
 cd "$repo"
@@ -371,10 +378,10 @@ header="$results/header.md"
 {
   echo "Date: $(date -u '+%a %b %d %H:%M UTC %Y'). Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ {print $2}') GiB."
   echo "Load average before the runs: $load_before; after: $load_after."
-  echo "Command: \`bench/clones/run.sh$( [ "$repeat" != 3 ] && echo " --repeat $repeat")\` (raw outputs: \`$results\`)."
+  echo "Command: \`bench/clones/run.sh${orig_args:+ $orig_args}\` (raw outputs: \`$results\`)."
   echo
   echo "Tools: selfup $(cd "$repo" && git rev-parse --short HEAD)$( [ -n "$selfup_note" ] && echo " ($selfup_note)"), jscpd $JSCPD5_VERSION (Rust binary of $j5pkg), jscpd $JSCPD4_VERSION (node $(node --version)), pylint $PYLINT_VERSION (Python $("$venv/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'))."
-  echo "Wall and CPU time are the median of $repeat runs for selfup and jscpd 5, one run for jscpd 4 and pylint; peak is the largest resident set of one process."
+  echo "Wall and CPU time are the median of $repeat runs for selfup and jscpd 5 (interleaved), one run for jscpd 4 and pylint; peak is the largest resident set of one process."
   echo
   echo "Corpora (lines: every line of the .py/.js/.mjs/.cjs/.ts/.tsx/.rs files):"
   echo "- django: the $(count_files "$cache/corpus/django") Python files of the Django $DJANGO_VERSION sdist (PyPI), $(count_lines "$cache/corpus/django") lines."
