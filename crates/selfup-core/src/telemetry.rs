@@ -124,3 +124,22 @@ pub struct AgentEvent {
     /// The whole event as received (JSON), for later analysis.
     pub payload: String,
 }
+
+/// A stable 64-bit hash of a subject (the caller's user or session); the
+/// subject itself is never stored.
+pub fn subject_hash(subject: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"selfup-subject\0")
+        .chain_update(subject.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
+}
+
+/// The hash calls without a subject carry (the hash of `""`): they cannot
+/// be told apart, so per-subject analyses leave them out.
+pub fn anonymous_subject_hash() -> i64 {
+    subject_hash("")
+}

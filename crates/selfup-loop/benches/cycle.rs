@@ -1,5 +1,6 @@
 //! A full cycle over a store with 10 million telemetry records: discover
-//! the candidates (catalog, market scan), decide, plan — and, reported
+//! (runtime behaviour and usage over the analysis windows, gaps) and the
+//! candidates (catalog, market scan), decide, plan — and, reported
 //! apart, carry the approved upgrades on (install, validation replay,
 //! rollout start).
 //!
@@ -103,7 +104,25 @@ fn main() {
     let catalog = rt.block_on(orchestrator.load_catalog()).expect("catalog");
     let catalog_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
-    let candidates = market_scan(&world.store, &catalog, clock.now_ms() - WEEK_MS).expect("scan");
+    let discovery = bench_config().discovery;
+    let runtime = selfup_discovery::analyze_runtime(&world.store, &discovery, clock.now_ms())
+        .expect("runtime analysis")
+        .expect("enabled");
+    let runtime_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let offered: Vec<_> = catalog.entries.iter().map(|e| e.manifest.clone()).collect();
+    let gaps = selfup_discovery::gaps::analyze_gaps(
+        &world.store,
+        &discovery,
+        &offered,
+        Some(&runtime.usage),
+        clock.now_ms(),
+    )
+    .expect("gaps");
+    let gaps_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let candidates =
+        market_scan(&world.store, &catalog, clock.now_ms() - WEEK_MS, &gaps.gaps).expect("scan");
     let scan_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let decided = orchestrator.decide_candidates(&candidates).expect("decide");
@@ -127,7 +146,20 @@ fn main() {
         decided.len(),
         carried.len()
     );
+    println!(
+        "runtime analysis: {} calls read in the last {} h; {} behaviour and {} usage patterns; {} gaps",
+        runtime.behavior.calls_read + runtime.usage.calls_read,
+        discovery.runtime_analysis.baseline_window_hours
+            + discovery.runtime_analysis.recent_window_hours,
+        runtime.behavior.patterns.len(),
+        runtime.usage.patterns.len(),
+        gaps.gaps.len()
+    );
     println!("load catalog            {catalog_ms:>8.1} ms");
+    println!(
+        "runtime analysis        {runtime_ms:>8.1} ms  (behaviour and usage over the windows, recorded)"
+    );
+    println!("gap analysis            {gaps_ms:>8.1} ms");
     println!("market scan             {scan_ms:>8.1} ms");
     println!("decide                  {decide_ms:>8.1} ms");
     println!(
@@ -135,7 +167,7 @@ fn main() {
     );
     println!(
         "discover + decide       {:>8.1} ms",
-        catalog_ms + scan_ms + decide_ms
+        catalog_ms + runtime_ms + gaps_ms + scan_ms + decide_ms
     );
     println!("whole cycle             {total_ms:>8.1} ms");
 }

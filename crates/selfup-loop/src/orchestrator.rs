@@ -56,6 +56,9 @@ pub enum OrchestratorError {
     /// The request does not fit the upgrade's state.
     #[error("{0}")]
     Refused(String),
+    /// Discovery could not read what it needs.
+    #[error(transparent)]
+    Discovery(#[from] selfup_discovery::DiscoveryError),
 }
 
 impl From<InstallError> for OrchestratorError {
@@ -166,7 +169,8 @@ impl Orchestrator {
             tracing::warn!(%problem, "catalog package skipped");
         }
         let since = self.now() - 7 * 86_400_000;
-        let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since)?;
+        let gaps = self.discover(&catalog, &mut changes)?;
+        let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since, &gaps)?;
         let decided = self.decide_candidates(&candidates)?;
         if !decided.is_empty() {
             self.pause().await;
@@ -175,6 +179,66 @@ impl Orchestrator {
         changes.extend(self.advance(&catalog).await?);
         changes.extend(self.retention()?);
         Ok(changes)
+    }
+
+    /// Discovery's part of a cycle: runtime behaviour and usage (recorded
+    /// in the pattern history) and the capability gaps, whose suggested
+    /// packages the market scan turns into proposals.
+    fn discover(
+        &self,
+        catalog: &Catalog,
+        changes: &mut Vec<Change>,
+    ) -> Result<Vec<selfup_discovery::gaps::Gap>, OrchestratorError> {
+        let config = &self.ctx.config.discovery;
+        let now = self.now();
+        let runtime = selfup_discovery::analyze_runtime(&self.ctx.store, config, now)?;
+        let offered: Vec<_> = catalog.entries.iter().map(|e| e.manifest.clone()).collect();
+        let report = selfup_discovery::gaps::analyze_gaps(
+            &self.ctx.store,
+            config,
+            &offered,
+            runtime.as_ref().map(|r| &r.usage),
+            now,
+        )?;
+        let mut found: Vec<&selfup_core::pattern::Pattern> = runtime
+            .iter()
+            .flat_map(|r| r.behavior.patterns.iter().chain(r.usage.patterns.iter()))
+            .collect();
+        found.sort_by(|a, b| b.opportunity_score().total_cmp(&a.opportunity_score()));
+        for pattern in found.iter().take(5) {
+            changes.push(Change {
+                ts_ms: now,
+                upgrade_id: None,
+                text: format!(
+                    "pattern [{}] {}: {}",
+                    pattern.severity.label(),
+                    pattern.kind.label(),
+                    pattern.description
+                ),
+            });
+        }
+        for gap in &report.gaps {
+            let closing: Vec<String> = gap
+                .candidates
+                .iter()
+                .map(|c| format!("{}@{}", c.plugin, c.version))
+                .collect();
+            changes.push(Change {
+                ts_ms: now,
+                upgrade_id: None,
+                text: format!(
+                    "gap [{}] {}{}",
+                    gap.severity.label(),
+                    gap.title,
+                    if closing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; would be closed by {}", closing.join(", "))
+                    }
+                ),
+            });
+        }
+        Ok(report.gaps)
     }
 
     /// Carries approved, planned and validating upgrades forward, and

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use selfup_core::telemetry::AgentEventType;
 use selfup_core::upgrade::UpgradeKind;
+use selfup_discovery::gaps::{Gap, GapKind};
 use selfup_store::registry::InstalledPlugin;
 use selfup_store::telemetry::CallHealth;
 use selfup_store::{Store, StoreError};
@@ -38,13 +38,15 @@ impl Candidate {
     }
 }
 
-/// Finds candidates in `catalog` given what is installed and what the
-/// agent asked for since `since_ms`. Candidates with an upgrade already
-/// on record (in any state but deferred) are left out.
+/// Finds candidates in `catalog`: newer versions of what is installed
+/// (with the incumbent's health since `since_ms`), and the packages
+/// discovery suggested for `gaps`. Candidates with an upgrade already on
+/// record (in any state but deferred) are left out.
 pub fn market_scan(
     store: &Store,
     catalog: &Catalog,
     since_ms: i64,
+    gaps: &[Gap],
 ) -> Result<Vec<Candidate>, StoreError> {
     let installed = store.list_plugins()?;
     let health = store.call_health(since_ms)?;
@@ -87,50 +89,47 @@ pub fn market_scan(
         });
     }
 
-    // Capabilities the agent wanted that nobody serves.
-    let served: Vec<&str> = installed
-        .iter()
-        .flat_map(|p| p.active_for.iter().map(String::as_str))
-        .collect();
-    let mut demand: BTreeMap<String, (u64, Vec<String>)> = BTreeMap::new();
-    for (capability, n) in store.unserved_calls(since_ms)? {
-        demand.entry(capability).or_default().0 += n;
-    }
-    for event in store.agent_events(Some(AgentEventType::UnmetRequest), since_ms)? {
-        if let Some(capability) = event
-            .intent
-            .as_deref()
-            .and_then(|i| match_capability(i, catalog))
-        {
-            let slot = demand.entry(capability).or_default();
-            slot.0 += 1;
-            if let Some(text) = event.text
-                && slot.1.len() < 3
-                && !slot.1.contains(&text)
-            {
-                slot.1.push(text);
-            }
+    // Packages that would close a gap discovery found: a capability the
+    // agent wanted that nobody serves.
+    for gap in gaps {
+        if gap.kind == GapKind::FailingCapability {
+            continue; // newer versions are proposed above
         }
-    }
-    for (capability, (count, examples)) in demand {
-        if served.contains(&capability.as_str()) {
-            continue;
-        }
-        for entry in catalog.providers_of(&capability) {
+        for suggested in &gap.candidates {
+            let Some(entry) = catalog.entries.iter().find(|e| {
+                e.manifest.name.as_str() == suggested.plugin
+                    && e.manifest.version.to_string() == suggested.version
+            }) else {
+                continue;
+            };
             if installed
                 .iter()
                 .any(|p| p.manifest.name == entry.manifest.name)
             {
                 continue;
             }
+            let capability = gap
+                .capability
+                .clone()
+                .filter(|c| suggested.provides.contains(c))
+                .or_else(|| suggested.provides.first().cloned());
+            let Some(capability) = capability else {
+                continue;
+            };
+            if out
+                .iter()
+                .any(|c: &Candidate| c.id() == entry.manifest.id())
+            {
+                continue;
+            }
             out.push(Candidate {
                 kind: UpgradeKind::NewCapability,
-                capability: capability.clone(),
+                capability,
                 entry: entry.clone(),
                 incumbent: None,
                 incumbent_health: None,
-                demand: count,
-                examples: examples.clone(),
+                demand: gap.demand,
+                examples: gap.examples.clone(),
             });
         }
     }
@@ -148,28 +147,4 @@ pub fn market_scan(
         }
     }
     Ok(fresh)
-}
-
-/// The catalog capability an agent's stated intent names: the capability
-/// itself (`unit.convert`), or its last segment (`convert`), or its
-/// segments joined (`unit convert`, `unit-convert`, `unit_convert`).
-pub fn match_capability(intent: &str, catalog: &Catalog) -> Option<String> {
-    let wanted: String = intent
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '.' {
-                c
-            } else {
-                '.'
-            }
-        })
-        .collect();
-    let wanted = wanted.trim_matches('.');
-    catalog.capabilities().into_iter().find(|cap| {
-        cap == wanted
-            || cap.rsplit('.').next() == Some(wanted)
-            || cap.replace('.', "") == wanted.replace('.', "")
-    })
 }

@@ -7,11 +7,13 @@
 
 pub mod artifacts;
 pub mod audit;
+pub mod calls;
 mod db;
 pub mod error;
 pub mod events;
 pub mod home;
 mod migrations;
+pub mod patterns;
 pub mod registry;
 pub mod rollouts;
 pub mod snapshots;

@@ -208,6 +208,29 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO install_history (name, version, digest, first_installed_at_ms)
         SELECT name, version, '', installed_at_ms FROM plugins;
     "#,
+    // 6: the history of what discovery found: one row per scan (code,
+    // runtime, usage) and the patterns it found, for listings and trends.
+    r#"
+    CREATE TABLE pattern_scans (
+        id      INTEGER PRIMARY KEY,
+        source  TEXT NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX pattern_scans_by_source_time ON pattern_scans (source, at_ms);
+    CREATE INDEX pattern_scans_by_time ON pattern_scans (at_ms);
+    CREATE TABLE patterns (
+        scan_id    INTEGER NOT NULL REFERENCES pattern_scans (id),
+        pattern_id TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        signal     TEXT NOT NULL,
+        severity   TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        score      REAL NOT NULL,
+        body       TEXT NOT NULL,
+        PRIMARY KEY (scan_id, pattern_id)
+    ) STRICT, WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@ mod commands;
 mod context;
 mod demo;
 mod exit;
+mod format;
 mod table;
 
 use std::process::ExitCode;
@@ -120,7 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => commands::token::run(&ctx, &command),
         Command::Patterns(PatternsCommand::Scan(args)) => commands::patterns_scan::run(&ctx, &args),
         Command::Patterns(command) => commands::discovery::patterns(&ctx, &command),
-        Command::Gaps(args) => commands::discovery::gaps(&ctx, &args),
+        Command::Gaps(args) => commands::discovery::gaps(&ctx, &args).await,
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

@@ -95,6 +95,57 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         5,
         "tokens in the smallest fragment reported as a clone",
     );
+    let ga = p.key("discovery").key("gap_analysis");
+    c.range(
+        &ga.key("request_similarity"),
+        l.discovery.gap_analysis.request_similarity,
+        Bound::AboveAndAtMost(0.0, 1.0),
+        "a cosine similarity; 1 groups only requests with the same terms",
+    );
+    let ra = p.key("discovery").key("runtime_analysis");
+    let rac = &l.discovery.runtime_analysis;
+    c.count(
+        &ra.key("baseline_window_hours"),
+        rac.baseline_window_hours,
+        1,
+        "hours of baseline behaviour",
+    );
+    c.count(
+        &ra.key("recent_window_hours"),
+        rac.recent_window_hours,
+        1,
+        "hours of recent behaviour compared with the baseline",
+    );
+    c.range(
+        &ra.key("significance"),
+        rac.significance,
+        Bound::StrictlyBetween(0.0, 0.5),
+        "a one-sided significance level, such as 0.01",
+    );
+    c.count(
+        &ra.key("min_calls"),
+        rac.min_calls,
+        2,
+        "calls per window and version before anything is judged",
+    );
+    c.count(
+        &ra.key("sequence_gap_seconds"),
+        rac.sequence_gap_seconds,
+        1,
+        "seconds between two calls of one subject that still count as a sequence",
+    );
+    for (key, value) in [
+        ("min_latency_increase_ms", rac.min_latency_increase_ms),
+        ("min_cpu_increase_ms", rac.min_cpu_increase_ms),
+        ("min_memory_increase_mb", rac.min_memory_increase_mb),
+    ] {
+        c.range(
+            &ra.key(key),
+            value,
+            Bound::AtLeast(0.0),
+            "a floor below which a change does not matter; 0 for none",
+        );
+    }
 
     let d = p.key("decision");
     let dc = &l.decision;

@@ -67,6 +67,23 @@ impl Default for GapAnalysisConfig {
             analyze_failures: true,
             market_scan_enabled: true,
             min_gap_severity: Severity::Medium,
+            request_similarity: 0.3,
+        }
+    }
+}
+
+impl Default for RuntimeAnalysisConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            baseline_window_hours: 24,
+            recent_window_hours: 1,
+            significance: 0.01,
+            min_calls: 30,
+            sequence_gap_seconds: 60,
+            min_latency_increase_ms: 1.0,
+            min_cpu_increase_ms: 1.0,
+            min_memory_increase_mb: 1.0,
         }
     }
 }

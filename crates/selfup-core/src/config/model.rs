@@ -87,6 +87,35 @@ pub struct DiscoveryConfig {
     pub pattern_recognition: PatternRecognitionConfig,
     /// Finding what the agent cannot do yet.
     pub gap_analysis: GapAnalysisConfig,
+    /// Runtime behaviour and usage analytics from telemetry (not in the
+    /// specification's layout).
+    pub runtime_analysis: RuntimeAnalysisConfig,
+}
+
+/// `self_upgrading_loop.discovery.runtime_analysis`: how runtime behaviour
+/// and usage are read from telemetry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeAnalysisConfig {
+    /// Whether runtime behaviour and usage are analysed.
+    pub enabled: bool,
+    /// Hours before the recent window that form the baseline.
+    pub baseline_window_hours: u32,
+    /// The most recent hours, compared against the baseline.
+    pub recent_window_hours: u32,
+    /// Significance level (one-sided) a change must reach to be a pattern.
+    pub significance: f64,
+    /// Calls per window and version before anything about it is judged.
+    pub min_calls: u32,
+    /// A call by the same subject within this many seconds after another
+    /// counts as "one then the other".
+    pub sequence_gap_seconds: u32,
+    /// A slower p95 latency matters only if it rose by at least this much.
+    pub min_latency_increase_ms: f64,
+    /// More CPU per call matters only if the median rose by at least this much.
+    pub min_cpu_increase_ms: f64,
+    /// More memory per call matters only if the median rose by at least this much.
+    pub min_memory_increase_mb: f64,
 }
 
 /// `self_upgrading_loop.discovery.pattern_recognition`.
@@ -135,6 +164,9 @@ pub struct GapAnalysisConfig {
     pub market_scan_enabled: bool,
     /// Gaps below this severity are ignored.
     pub min_gap_severity: Severity,
+    /// How alike (cosine of term weights, 0–1) two unmet requests must be
+    /// to count as asking for the same thing (not in the specification).
+    pub request_similarity: f64,
 }
 
 /// The severity of a gap.

@@ -109,7 +109,7 @@ pub fn sign(
     println!(
         "signed {} ({}) with key {}{}",
         signed.package,
-        count(signed.files, "file"),
+        crate::format::count(signed.files, "file"),
         signed.key_id,
         out.map_or(String::new(), |o| format!(" → {}", o.display()))
     );
@@ -136,7 +136,7 @@ pub fn verify(ctx: &Context, package: &Path, extra_keys: &[PathBuf]) -> anyhow::
         "verified {}: signed by key {}, {} checked",
         verified.package,
         verified.key_id,
-        count(verified.files, "file")
+        crate::format::count(verified.files, "file")
     );
     Ok(())
 }
@@ -153,9 +153,9 @@ pub fn scan(ctx: &Context, path: &Path, json: bool) -> anyhow::Result<()> {
         }
         println!(
             "{} scanned in {:.1} ms: {}, {}",
-            count(report.files_scanned, "file"),
+            crate::format::count(report.files_scanned, "file"),
             report.elapsed.as_secs_f64() * 1000.0,
-            count(report.findings.len(), "finding"),
+            crate::format::count(report.findings.len(), "finding"),
             if report.passed {
                 "nothing blocks an install"
             } else {
@@ -225,19 +225,10 @@ pub fn publish_index(
     println!(
         "wrote {} ({}, expires in {expires_in_days} days) and its signature by key {}",
         dir.join("index.json").display(),
-        count(packages.len(), "package"),
+        crate::format::count(packages.len(), "package"),
         secret.key_id()
     );
     Ok(())
-}
-
-/// "1 file", "3 files".
-fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename.

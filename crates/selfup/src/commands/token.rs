@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, command: &TokenCommand) -> anyhow::Result<()> {
                     table.row(vec![
                         t.id.to_string(),
                         t.name,
-                        utc_time(t.created_at_ms),
+                        crate::format::utc_time(t.created_at_ms),
                         t.revoked_at_ms
                             .map_or("live".to_owned(), |_| "revoked".to_owned()),
                     ]);
@@ -62,11 +62,4 @@ pub fn run(ctx: &Context, command: &TokenCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// `ms` since the Unix epoch as an RFC 3339 UTC time, to the second.
-fn utc_time(ms: i64) -> String {
-    let at =
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_seconds(at).to_string()
 }
