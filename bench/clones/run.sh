@@ -380,7 +380,7 @@ header="$results/header.md"
   echo "Load average before the runs: $load_before; after: $load_after."
   echo "Command: \`bench/clones/run.sh${orig_args:+ $orig_args}\` (raw outputs: \`$results\`)."
   echo
-  echo "Tools: selfup $(cd "$repo" && git rev-parse --short HEAD)$( [ -n "$selfup_note" ] && echo " ($selfup_note)"), jscpd $JSCPD5_VERSION (Rust binary of $j5pkg), jscpd $JSCPD4_VERSION (node $(node --version)), pylint $PYLINT_VERSION (Python $("$venv/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'))."
+  echo "Tools: selfup $(cd "$repo" && git rev-parse --short HEAD)$(cd "$repo" && { git diff --quiet HEAD -- crates Cargo.lock && [ -z "$(git ls-files --others --exclude-standard crates)" ]; } || echo ' with uncommitted changes in crates/')$( [ -n "$selfup_note" ] && echo " ($selfup_note)"), jscpd $JSCPD5_VERSION (Rust binary of $j5pkg), jscpd $JSCPD4_VERSION (node $(node --version)), pylint $PYLINT_VERSION (Python $("$venv/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'))."
   echo "Wall and CPU time are the median of $repeat runs for selfup and jscpd 5 (interleaved), one run for jscpd 4 and pylint; peak is the largest resident set of one process."
   echo
   echo "Corpora (lines: every line of the .py/.js/.mjs/.cjs/.ts/.tsx/.rs files):"
