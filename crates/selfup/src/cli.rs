@@ -506,6 +506,19 @@ pub struct PatternsScanArgs {
     /// Print JSON instead of a report.
     #[arg(long)]
     pub json: bool,
+    /// Override discovery.pattern_recognition.scan_depth: shallow (whole
+    /// functions), medium (+ statement blocks), deep (+ near-miss clones).
+    #[arg(long, value_parser = ["shallow", "medium", "deep"])]
+    pub depth: Option<String>,
+    /// Also leave out paths matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Ignore discovery.pattern_recognition.exclude_patterns (`--exclude` still applies).
+    #[arg(long)]
+    pub no_config_excludes: bool,
+    /// Patterns shown in the report (0: all; JSON always has all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
 }
 
 /// `selfup gaps`

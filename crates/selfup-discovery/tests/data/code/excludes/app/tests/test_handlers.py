@@ -1,0 +1,13 @@
+"""A test that carries its own copy of the helper (excluded by */tests/*)."""
+
+
+def paginate(items, page, per_page=20):
+    if page < 1:
+        raise ValueError("pages start at 1")
+    start = (page - 1) * per_page
+    chunk = items[start:start + per_page]
+    return {"items": chunk, "page": page, "more": start + per_page < len(items)}
+
+
+def test_first_page():
+    assert paginate(list(range(50)), 1)["more"]

@@ -1,0 +1,8 @@
+// Price formatting in the browser bundle.
+
+export function formatPrice(amount, currency) {
+  const rounded = Math.round(amount * 100) / 100;
+  const [whole, cents = '00'] = String(rounded).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${currency} ${grouped}.${cents.padEnd(2, '0')}`;
+}
