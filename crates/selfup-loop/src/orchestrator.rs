@@ -41,6 +41,10 @@ pub struct Change {
     pub text: String,
 }
 
+/// How often the loop scans the configured code paths (a day: code changes
+/// slowly, and a scan of a large tree takes seconds of every core).
+pub const CODE_SCAN_INTERVAL_MS: i64 = 86_400_000;
+
 /// Why the loop could not do something.
 #[derive(Debug, thiserror::Error)]
 pub enum OrchestratorError {
@@ -96,6 +100,8 @@ pub struct LoopContext {
 pub struct Orchestrator {
     pub(crate) ctx: LoopContext,
     pub(crate) rollout_stats: Mutex<HashMap<i64, RolloutStats>>,
+    /// Gaps already reported in the timeline, with their severity then.
+    reported_gaps: Mutex<HashMap<String, selfup_core::pattern::Severity>>,
 }
 
 impl Orchestrator {
@@ -104,6 +110,7 @@ impl Orchestrator {
         Self {
             ctx,
             rollout_stats: Mutex::new(HashMap::new()),
+            reported_gaps: Mutex::new(HashMap::new()),
         }
     }
 
@@ -170,6 +177,7 @@ impl Orchestrator {
         }
         let since = self.now() - 7 * 86_400_000;
         let gaps = self.discover(&catalog, &mut changes)?;
+        self.scan_code(&mut changes).await?;
         let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since, &gaps)?;
         let decided = self.decide_candidates(&candidates)?;
         if !decided.is_empty() {
@@ -181,9 +189,88 @@ impl Orchestrator {
         Ok(changes)
     }
 
+    /// The code part of discovery: at most once per [`CODE_SCAN_INTERVAL_MS`],
+    /// the configured `code_paths` that exist (relative ones from the working
+    /// directory, as for `selfup patterns scan`) are scanned off the async
+    /// threads and the result recorded in the pattern history. The timeline
+    /// gets a line for the new findings. A scan that cannot run is logged, and
+    /// the cycle goes on.
+    async fn scan_code(&self, changes: &mut Vec<Change>) -> Result<(), OrchestratorError> {
+        use selfup_discovery::code;
+        let config = &self.ctx.config.discovery.pattern_recognition;
+        let roots: Vec<std::path::PathBuf> = config
+            .code_paths
+            .iter()
+            .map(std::path::PathBuf::from)
+            .filter(|p| p.exists())
+            .collect();
+        if roots.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let last = self
+            .ctx
+            .store
+            .last_pattern_scan_ms(selfup_discovery::CODE_SOURCE)?;
+        if last.is_some_and(|at| now - at < CODE_SCAN_INTERVAL_MS) {
+            return Ok(());
+        }
+        let known: std::collections::HashSet<String> = self
+            .ctx
+            .store
+            .latest_patterns()?
+            .into_iter()
+            .filter(|(scan, _)| scan.source == selfup_discovery::CODE_SOURCE)
+            .flat_map(|(_, patterns)| patterns.into_iter().map(|p| p.id))
+            .collect();
+        let options = code::ScanOptions::from_config(config);
+        let scanned =
+            tokio::task::spawn_blocking(move || code::scan(&roots, &options, &code::NoProgress))
+                .await;
+        let report = match scanned {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "code scan skipped");
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "code scan did not finish");
+                return Ok(());
+            }
+        };
+        self.ctx.store.record_patterns(
+            selfup_discovery::CODE_SOURCE,
+            now,
+            &report.summary(),
+            &report.patterns,
+        )?;
+        let new: Vec<_> = report
+            .patterns
+            .iter()
+            .filter(|p| !known.contains(&p.id))
+            .collect();
+        if let Some(best) = new.first() {
+            changes.push(Change {
+                ts_ms: now,
+                upgrade_id: None,
+                text: format!(
+                    "code scan: {} new finding{} in {} files; best [{}] {}",
+                    new.len(),
+                    if new.len() == 1 { "" } else { "s" },
+                    report.files_scanned,
+                    best.severity.label(),
+                    best.description
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Discovery's part of a cycle: runtime behaviour and usage (recorded
     /// in the pattern history) and the capability gaps, whose suggested
-    /// packages the market scan turns into proposals.
+    /// packages the market scan turns into proposals. The timeline gets the
+    /// patterns the previous analysis did not have (the best five) and the
+    /// gaps not reported before or grown more severe.
     fn discover(
         &self,
         catalog: &Catalog,
@@ -191,6 +278,13 @@ impl Orchestrator {
     ) -> Result<Vec<selfup_discovery::gaps::Gap>, OrchestratorError> {
         let config = &self.ctx.config.discovery;
         let now = self.now();
+        let known: std::collections::HashSet<String> = self
+            .ctx
+            .store
+            .latest_patterns()?
+            .into_iter()
+            .flat_map(|(_, patterns)| patterns.into_iter().map(|p| p.id))
+            .collect();
         let runtime = selfup_discovery::analyze_runtime(&self.ctx.store, config, now)?;
         let offered: Vec<_> = catalog.entries.iter().map(|e| e.manifest.clone()).collect();
         let report = selfup_discovery::gaps::analyze_gaps(
@@ -203,6 +297,7 @@ impl Orchestrator {
         let mut found: Vec<&selfup_core::pattern::Pattern> = runtime
             .iter()
             .flat_map(|r| r.behavior.patterns.iter().chain(r.usage.patterns.iter()))
+            .filter(|p| !known.contains(&p.id))
             .collect();
         found.sort_by(|a, b| b.opportunity_score().total_cmp(&a.opportunity_score()));
         for pattern in found.iter().take(5) {
@@ -217,7 +312,17 @@ impl Orchestrator {
                 ),
             });
         }
+        let mut reported = self
+            .reported_gaps
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for gap in &report.gaps {
+            if reported
+                .insert(gap.id.clone(), gap.severity)
+                .is_some_and(|before| before >= gap.severity)
+            {
+                continue;
+            }
             let closing: Vec<String> = gap
                 .candidates
                 .iter()

@@ -199,3 +199,72 @@ async fn patterns_and_gaps_show_up_from_real_telemetry() {
     );
     assert_eq!(proposal.evidence["candidate"]["demand"], 6);
 }
+
+/// A copied Python function for the code scan.
+const COPIED: &str = r#"
+def load_orders(path, limit):
+    rows = []
+    with open(path) as handle:
+        for line in handle:
+            fields = line.strip().split(",")
+            if len(fields) < 3:
+                continue
+            rows.append({"id": fields[0], "total": float(fields[2])})
+            if len(rows) >= limit:
+                break
+    return rows
+"#;
+
+#[tokio::test]
+async fn the_loop_scans_the_configured_code_once_a_day() {
+    let code = tempfile::tempdir().expect("tempdir");
+    std::fs::write(code.path().join("orders.py"), COPIED).expect("orders.py");
+    std::fs::write(code.path().join("reports.py"), COPIED).expect("reports.py");
+    let mut config = test_config();
+    config.discovery.pattern_recognition.code_paths =
+        vec![code.path().display().to_string(), "/no/such/dir".into()];
+    let world = World::new(config, &["text-stats-1.0.0"], &[]);
+    let code_scans = || {
+        world
+            .store
+            .pattern_scans(0)
+            .expect("scans")
+            .iter()
+            .filter(|scan| scan.source == selfup_discovery::CODE_SOURCE)
+            .count()
+    };
+
+    let changes = world.orchestrator.cycle().await.expect("cycle");
+    print(&changes);
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.text.starts_with("code scan: 1 new finding in 2 files")),
+        "{changes:?}"
+    );
+    assert_eq!(code_scans(), 1);
+    let latest = world.store.latest_patterns().expect("history");
+    let (_, found) = latest
+        .iter()
+        .find(|(scan, _)| scan.source == selfup_discovery::CODE_SOURCE)
+        .expect("a code scan in the history");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].kind, PatternKind::CodeRepetition);
+    assert_eq!(found[0].signal, "exact_clone");
+
+    // Within the day: no new scan.
+    world.clock.advance_ms(3_600_000);
+    world.orchestrator.cycle().await.expect("cycle");
+    assert_eq!(code_scans(), 1);
+
+    // A day later the code is scanned again; nothing new, so no line.
+    world
+        .clock
+        .advance_ms(selfup_loop::orchestrator::CODE_SCAN_INTERVAL_MS);
+    let changes = world.orchestrator.cycle().await.expect("cycle");
+    assert_eq!(code_scans(), 2);
+    assert!(
+        !changes.iter().any(|c| c.text.starts_with("code scan")),
+        "{changes:?}"
+    );
+}
