@@ -37,6 +37,9 @@ pub const GAP_HORIZON_MS: i64 = 7 * 86_400_000;
 pub const MATCH_SIMILARITY: f64 = 0.25;
 /// Examples kept per gap.
 const EXAMPLES: usize = 3;
+
+/// Distinct subjects counted per unserved capability (the severities need 5).
+const SUBJECTS_COUNTED: usize = 50;
 /// Packages suggested per text-matched gap.
 const SUGGESTIONS: usize = 3;
 
@@ -111,10 +114,16 @@ pub struct GapReport {
     pub below_min_severity: usize,
 }
 
-/// One request, from an event or an unserved call.
+/// One request, or (for calls nobody served) all of a capability's calls.
 struct Request {
+    /// When (the first, for many).
     ts_ms: i64,
-    subject: Option<i64>,
+    /// When the last was made.
+    last_ms: i64,
+    /// How many requests this stands for.
+    count: u64,
+    /// Who asked (a sample for many).
+    subjects: Vec<i64>,
     capability: Option<String>,
     text: String,
     example: Option<String>,
@@ -245,7 +254,9 @@ fn read_requests(
         );
         out.push(Request {
             ts_ms: event.ts_ms,
-            subject: event.subject_hash,
+            last_ms: event.ts_ms,
+            count: 1,
+            subjects: event.subject_hash.into_iter().collect(),
             capability: named.filter(|c| !served.contains(c)),
             text: format!("{intent} {}", event.text.clone().unwrap_or_default()),
             example: event.text.or(event.intent),
@@ -256,15 +267,27 @@ fn read_requests(
         if !target.plugin.is_empty() || served.contains(&target.capability) {
             continue;
         }
-        store.for_each_call(target.id, period.from_ms, period.to_ms, |call| {
-            out.push(Request {
-                ts_ms: call.ts_ms,
-                subject: (call.subject_hash != anonymous).then_some(call.subject_hash),
-                capability: Some(target.capability.clone()),
-                text: target.capability.clone(),
-                example: None,
-            });
-        })?;
+        // Aggregated: a capability called millions of times is one request
+        // with a count, not millions to group.
+        let summary = store.target_summary(
+            target.id,
+            period.from_ms,
+            period.to_ms,
+            anonymous,
+            SUBJECTS_COUNTED,
+        )?;
+        let (Some(first), Some(last)) = (summary.first_ms, summary.last_ms) else {
+            continue;
+        };
+        out.push(Request {
+            ts_ms: first,
+            last_ms: last,
+            count: summary.calls.max(1),
+            subjects: summary.subjects,
+            capability: Some(target.capability.clone()),
+            text: target.capability.clone(),
+            example: None,
+        });
     }
     Ok(out)
 }
@@ -334,8 +357,13 @@ fn request_gaps(
             normalizer.terms(&format!("{} {} {}", m.name, m.description, caps.join(" ")))
         })
         .collect();
+    // A request standing for many counts as many documents, as if each
+    // call had been one.
     let mut corpus = Corpus::default();
-    for terms in request_terms.iter().chain(package_terms.iter()) {
+    for (terms, r) in request_terms.iter().zip(requests) {
+        corpus.add_documents(terms, r.count);
+    }
+    for terms in &package_terms {
         corpus.add_document(terms);
     }
     let vectors: Vec<TermVector> = request_terms.iter().map(|t| corpus.vector(t)).collect();
@@ -536,10 +564,10 @@ fn to_gap(
     config: &DiscoveryConfig,
 ) -> Gap {
     let members: Vec<&Request> = group.members.iter().map(|&i| &requests[i]).collect();
-    let demand = members.len() as u64;
+    let demand = members.iter().map(|r| r.count).sum::<u64>();
     let subjects = members
         .iter()
-        .filter_map(|r| r.subject)
+        .flat_map(|r| r.subjects.iter().copied())
         .collect::<BTreeSet<_>>()
         .len() as u64;
     let mut examples: Vec<String> = Vec::new();
@@ -589,7 +617,7 @@ fn to_gap(
         subjects,
         failure_rate: None,
         first_seen_ms: members.iter().map(|r| r.ts_ms).min().unwrap_or(0),
-        last_seen_ms: members.iter().map(|r| r.ts_ms).max().unwrap_or(0),
+        last_seen_ms: members.iter().map(|r| r.last_ms).max().unwrap_or(0),
         examples,
         terms,
         candidates,

@@ -103,19 +103,24 @@ impl TermVector {
 pub struct Corpus {
     ids: HashMap<String, u32>,
     terms: Vec<String>,
-    document_frequency: Vec<u32>,
-    documents: u32,
+    document_frequency: Vec<u64>,
+    documents: u64,
 }
 
 impl Corpus {
     /// Counts the terms of one document.
     pub fn add_document(&mut self, terms: &[String]) {
-        self.documents += 1;
+        self.add_documents(terms, 1);
+    }
+
+    /// Counts the terms of `count` identical documents.
+    pub fn add_documents(&mut self, terms: &[String], count: u64) {
+        self.documents += count;
         let mut seen: Vec<u32> = terms.iter().map(|t| self.id(t)).collect();
         seen.sort_unstable();
         seen.dedup();
         for id in seen {
-            self.document_frequency[id as usize] += 1;
+            self.document_frequency[id as usize] += count;
         }
     }
 
@@ -141,12 +146,12 @@ impl Corpus {
             .iter()
             .filter_map(|t| self.ids.get(t).copied())
             .collect();
-        let n = f64::from(self.documents.max(1));
+        let n = self.documents.max(1) as f64;
         let mut v = TermVector {
             weights: present
                 .into_iter()
                 .map(|id| {
-                    let df = f64::from(self.document_frequency[id as usize]);
+                    let df = self.document_frequency[id as usize] as f64;
                     (id, (1.0 + ((1.0 + n) / (1.0 + df)).ln().max(0.0)).sqrt())
                 })
                 .collect(),

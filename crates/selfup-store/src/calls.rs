@@ -2,7 +2,7 @@
 //! were called in a period, and each of their calls in it, streamed so that
 //! a day of traffic never has to fit in memory at once.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use selfup_core::call::ErrorKind;
 use selfup_core::telemetry::Arm;
 use serde::Serialize;
@@ -44,6 +44,22 @@ pub struct CallRow {
     pub arm: Option<Arm>,
 }
 
+/// Latest calls of a target looked at for distinct subjects.
+pub const SUBJECT_SAMPLE: i64 = 100_000;
+
+/// A target's calls in a period, summarised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSummary {
+    /// How many (whole hours at the edges of the period).
+    pub calls: u64,
+    /// When the first was made.
+    pub first_ms: Option<i64>,
+    /// When the last was made.
+    pub last_ms: Option<i64>,
+    /// Distinct subjects (at most the number asked for).
+    pub subjects: Vec<i64>,
+}
+
 impl Store {
     /// The capability versions with calls in the hours overlapping
     /// `[from_ms, to_ms)` (from the hourly counts), by capability.
@@ -73,6 +89,71 @@ impl Store {
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many calls `target_id` had in `[from_ms, to_ms)` (from the hourly
+    /// counts, so whole hours at the edges), when the first and last were
+    /// made, and up to `max_subjects` distinct subjects among its latest
+    /// [`SUBJECT_SAMPLE`] calls other than `excluded_subject` — without
+    /// reading every call.
+    pub fn target_summary(
+        &self,
+        target_id: i64,
+        from_ms: i64,
+        to_ms: i64,
+        excluded_subject: i64,
+        max_subjects: usize,
+    ) -> Result<TargetSummary, StoreError> {
+        let conn = self.conn();
+        let calls: i64 = conn.query_row(
+            "SELECT COALESCE(SUM(calls), 0) FROM call_hourly
+             WHERE target_id = ?1 AND hour >= ?2 AND hour <= ?3",
+            params![
+                target_id,
+                from_ms.div_euclid(3_600_000),
+                (to_ms - 1).div_euclid(3_600_000)
+            ],
+            |r| r.get(0),
+        )?;
+        let bound = |order: &str| -> Result<Option<i64>, StoreError> {
+            Ok(conn
+                .query_row(
+                    &format!(
+                    "SELECT ts_ms FROM calls WHERE target_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3
+                     ORDER BY ts_ms {order} LIMIT 1"
+                ),
+                    params![target_id, from_ms, to_ms],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        };
+        let (first_ms, last_ms) = (bound("ASC")?, bound("DESC")?);
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT subject_hash FROM (
+                 SELECT subject_hash FROM calls
+                 WHERE target_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3
+                 ORDER BY ts_ms DESC LIMIT ?4)
+             WHERE subject_hash != ?5 LIMIT ?6",
+        )?;
+        let subjects = stmt
+            .query_map(
+                params![
+                    target_id,
+                    from_ms,
+                    to_ms,
+                    SUBJECT_SAMPLE,
+                    excluded_subject,
+                    max_subjects as i64
+                ],
+                |r| r.get(0),
+            )?
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(TargetSummary {
+            calls: calls.max(0) as u64,
+            first_ms,
+            last_ms,
+            subjects,
+        })
     }
 
     /// Calls `visit` with every call of `target_id` made in `[from_ms,
