@@ -13,7 +13,9 @@ commands:
   plugins   build the example plugins (plugins/) for wasm32-wasip2 and pack
             them into target/plugins/<name>-<version>.zip and directories
   demo      build the plugins, then run `selfup demo` on a fresh home
-            (extra arguments go to `selfup demo`, e.g. --calls 5000)
+            (extra arguments go to `selfup demo`, e.g. --days 5; --llm or
+            --hybrid: decisions by an LLM engine asking an OpenAI-compatible
+            server started on loopback)
   test      build the plugins, then run every test (extra arguments go to
             `cargo test`)";
 

@@ -24,8 +24,64 @@ fn run(mut command: Command, what: &str) -> Result<()> {
 }
 
 /// Builds the example plugins and runs `selfup demo` on a fresh home.
+/// With `--llm` (or `--hybrid`), an OpenAI-compatible server is started on
+/// loopback first (`selfup-llm`'s `fake_server` example) and the demo's
+/// decisions are made by the llm (or hybrid) engine asking it.
 pub fn demo(root: &Path, extra: &[String]) -> Result<()> {
     plugins::build_and_pack(root)?;
+    let engine = extra.iter().find_map(|a| match a.as_str() {
+        "--llm" => Some("llm"),
+        "--hybrid" => Some("hybrid"),
+        _ => None,
+    });
+    let extra: Vec<String> = extra
+        .iter()
+        .filter(|a| !matches!(a.as_str(), "--llm" | "--hybrid"))
+        .cloned()
+        .collect();
+    let mut server = None;
+    let mut llm_args = Vec::new();
+    if let Some(engine) = engine {
+        let mut child = cargo()
+            .current_dir(root)
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "selfup-llm",
+                "--example",
+                "fake_server",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start the loopback LLM server: {e}"))?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)?;
+        }
+        let url = line.trim().to_owned();
+        if !url.starts_with("http://") {
+            let _ = child.kill();
+            bail!("the loopback LLM server did not print its URL (got {url:?})");
+        }
+        eprintln!("loopback OpenAI-compatible server at {url}");
+        llm_args = vec![
+            "--engine".to_owned(),
+            engine.to_owned(),
+            "--llm-base-url".to_owned(),
+            url,
+        ];
+        server = Some(child);
+    }
+    let result = demo_run(root, &extra, &llm_args);
+    if let Some(mut child) = server {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    result
+}
+
+fn demo_run(root: &Path, extra: &[String], llm_args: &[String]) -> Result<()> {
     let mut command = cargo();
     command
         .current_dir(root)
@@ -41,6 +97,7 @@ pub fn demo(root: &Path, extra: &[String]) -> Result<()> {
         .arg(root.join("target").join("plugins"))
         .arg("--trust")
         .arg(root.join("keys").join("dev.pub"))
+        .args(llm_args)
         .args(extra);
     run(command, "the demo")
 }

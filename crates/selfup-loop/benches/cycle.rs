@@ -125,7 +125,9 @@ fn main() {
         market_scan(&world.store, &catalog, clock.now_ms() - WEEK_MS, &gaps.gaps).expect("scan");
     let scan_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
-    let decided = orchestrator.decide_candidates(&candidates).expect("decide");
+    let decided = rt
+        .block_on(orchestrator.decide_candidates(&candidates))
+        .expect("decide");
     let decide_ms = t.elapsed().as_secs_f64() * 1000.0;
     let t = Instant::now();
     let carried = rt

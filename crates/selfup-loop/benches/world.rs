@@ -111,6 +111,7 @@ impl World {
         Orchestrator::new(LoopContext {
             store: self.store.clone(),
             engine: Arc::new(RuleBased::new(config.decision.clone())),
+            llm: None,
             config,
             clock,
             host: self.host.clone(),

@@ -1,12 +1,16 @@
 //! Deciding on a candidate: an opportunity score, a risk score, and an
 //! outcome. The rule-based engine is here; the LLM and hybrid engines
-//! implement the same trait.
+//! (`llm_engine.rs`) implement the same trait, and every engine's outcome
+//! passes [`within_limits`], which no answer of an LLM can get around.
 //!
 //! Outcomes: risk above `decision.require_human_approval_above_risk` waits
 //! for a human; otherwise opportunity at or above
 //! `decision.auto_approve_threshold` is approved; otherwise the candidate
 //! is deferred and looked at again in later cycles (a human may still
 //! approve it).
+
+use std::future::Future;
+use std::pin::Pin;
 
 use selfup_core::config::DecisionConfig;
 use selfup_core::manifest::PluginManifest;
@@ -42,12 +46,92 @@ pub struct Decision {
     pub risk: f64,
     /// Each rule that contributed, in words.
     pub reasons: Vec<String>,
+    /// What the LLM was asked and answered (LLM and hybrid engines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmTrail>,
 }
+
+/// The LLM's part in a decision, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LlmTrail {
+    /// The model that answered (or was asked).
+    pub model: String,
+    /// SHA-256 of the request (messages and schema).
+    pub prompt_sha256: String,
+    /// The row of the call in the LLM call log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<i64>,
+    /// Wall time of the call, retries included.
+    pub latency_ms: f64,
+    /// Requests sent.
+    pub attempts: u32,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Answer tokens.
+    pub completion_tokens: u64,
+    /// What it cost in US dollars.
+    pub cost_usd: f64,
+    /// The structured answer, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<serde_json::Value>,
+    /// Why there was none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What the loop looks like when it decides (the seed's system context).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SystemContext {
+    /// Plugins installed.
+    pub installed_plugins: usize,
+    /// Upgrades rolling out now.
+    pub upgrades_in_flight: usize,
+    /// Proposals waiting for a human.
+    pub pending_approvals: usize,
+    /// Upgrades started in the last 24 hours, and the daily cap.
+    pub started_today: u64,
+    /// `cycle.max_upgrades_per_day`.
+    pub daily_cap: u32,
+    /// Completed ÷ (completed + rolled back + failed) over the last 30 days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recent_success_rate: Option<f64>,
+}
+
+/// A decision on its way.
+pub type DecisionFuture<'a> = Pin<Box<dyn Future<Output = Decision> + Send + 'a>>;
 
 /// Decides on candidates.
 pub trait DecisionEngine: Send + Sync {
-    /// The decision on `candidate`.
-    fn decide(&self, candidate: &Candidate) -> Decision;
+    /// The decision on `candidate`. Never fails: an engine that cannot
+    /// decide falls back to something conservative and says why.
+    fn decide<'a>(
+        &'a self,
+        candidate: &'a Candidate,
+        context: &'a SystemContext,
+    ) -> DecisionFuture<'a>;
+
+    /// Whether a decision costs money (an LLM call): deferred proposals
+    /// are then decided again once a day instead of every cycle.
+    fn costly(&self) -> bool {
+        false
+    }
+}
+
+/// The limits no engine crosses: a risk above
+/// `decision.require_human_approval_above_risk` is never approved (nor
+/// deferred out of a human's sight: it waits for one unless it is
+/// rejected). Validation, gates and the daily cap come after approval in
+/// the lifecycle, so no decision can skip them.
+pub fn within_limits(config: &DecisionConfig, mut decision: Decision) -> Decision {
+    let line = config.require_human_approval_above_risk;
+    if decision.risk > line && matches!(decision.outcome, Outcome::Approve | Outcome::Defer) {
+        decision.reasons.push(format!(
+            "risk {:.2} is above decision.require_human_approval_above_risk {line:.2}: a human decides, whatever the engine said",
+            decision.risk
+        ));
+        decision.outcome = Outcome::NeedsApproval;
+    }
+    decision
 }
 
 /// The rule-based engine.
@@ -64,7 +148,18 @@ impl RuleBased {
 }
 
 impl DecisionEngine for RuleBased {
-    fn decide(&self, c: &Candidate) -> Decision {
+    fn decide<'a>(
+        &'a self,
+        candidate: &'a Candidate,
+        _context: &'a SystemContext,
+    ) -> DecisionFuture<'a> {
+        Box::pin(std::future::ready(self.decide_now(candidate)))
+    }
+}
+
+impl RuleBased {
+    /// The rules' decision (synchronous: the rules need nothing remote).
+    pub fn decide_now(&self, c: &Candidate) -> Decision {
         let mut reasons = Vec::new();
         let (opportunity, risk) = match (c.kind, &c.incumbent) {
             (UpgradeKind::NewVersion, Some(incumbent)) => {
@@ -98,6 +193,7 @@ impl DecisionEngine for RuleBased {
             opportunity,
             risk,
             reasons,
+            llm: None,
         }
     }
 }

@@ -87,6 +87,9 @@ pub struct LoopContext {
     pub http: reqwest::Client,
     /// The decision engine.
     pub engine: Arc<dyn DecisionEngine>,
+    /// The LLM that writes capability specifications for gaps no package
+    /// closes (with the `llm` and `hybrid` engines); none: no specifications.
+    pub llm: Option<Arc<selfup_llm::LlmClient>>,
     /// Called after a change of routing (rollout started, advanced, ended),
     /// so an in-process gateway can reload at once instead of at its next
     /// refresh.
@@ -114,7 +117,12 @@ impl Orchestrator {
         }
     }
 
-    /// The context.
+    /// Takes the loop apart (to build another from what it worked with).
+    pub fn into_context(self) -> LoopContext {
+        self.ctx
+    }
+
+    /// What the loop works with.
     pub fn context(&self) -> &LoopContext {
         &self.ctx
     }
@@ -178,8 +186,16 @@ impl Orchestrator {
         let since = self.now() - 7 * 86_400_000;
         let gaps = self.discover(&catalog, &mut changes)?;
         self.scan_code(&mut changes).await?;
+        if let Some(client) = &self.ctx.llm {
+            let min = self.ctx.config.discovery.gap_analysis.min_gap_severity;
+            changes.extend(
+                crate::generator::write_specs(&self.ctx.store, client, &gaps, min, self.now())
+                    .await?,
+            );
+        }
         let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since, &gaps)?;
-        let decided = self.decide_candidates(&candidates)?;
+        changes.extend(self.expire_approvals()?);
+        let decided = self.decide_candidates(&candidates).await?;
         if !decided.is_empty() {
             self.pause().await;
         }

@@ -231,6 +231,76 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (scan_id, pattern_id)
     ) STRICT, WITHOUT ROWID;
     "#,
+    // 7: every LLM call (the daily token and cost budget is summed from
+    // it; prompt and answer text only with decision.llm.store_prompts),
+    // the decisions engines made, and capability specifications written for
+    // gaps.
+    r#"
+    CREATE TABLE llm_calls (
+        id                INTEGER PRIMARY KEY,
+        ts_ms             INTEGER NOT NULL,
+        day               TEXT NOT NULL,
+        purpose           TEXT NOT NULL,
+        model             TEXT NOT NULL,
+        prompt_sha256     TEXT NOT NULL,
+        prompt            TEXT,
+        answer            TEXT,
+        outcome           TEXT NOT NULL,
+        error             TEXT,
+        latency_ms        REAL NOT NULL,
+        attempts          INTEGER NOT NULL,
+        prompt_tokens     INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd          REAL NOT NULL
+    ) STRICT;
+    CREATE INDEX llm_calls_by_day ON llm_calls (day);
+    CREATE TABLE decisions (
+        id          INTEGER PRIMARY KEY,
+        upgrade_id  INTEGER NOT NULL REFERENCES upgrades (id),
+        ts_ms       INTEGER NOT NULL,
+        engine      TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        llm_call_id INTEGER REFERENCES llm_calls (id)
+    ) STRICT;
+    CREATE INDEX decisions_by_upgrade ON decisions (upgrade_id, id);
+    CREATE TABLE capability_specs (
+        id            INTEGER PRIMARY KEY,
+        created_at_ms INTEGER NOT NULL,
+        gap_id        TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        spec          TEXT NOT NULL,
+        status        TEXT NOT NULL DEFAULT 'proposed',
+        llm_call_id   INTEGER REFERENCES llm_calls (id)
+    ) STRICT;
+    CREATE INDEX capability_specs_by_gap ON capability_specs (gap_id, id);
+    "#,
+    // 8: notifications: how far the outbox has read the upgrade events, and
+    // every delivery with its attempts (the delivery log).
+    r#"
+    CREATE TABLE notification_cursor (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        last_event_id INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE notification_deliveries (
+        id              INTEGER PRIMARY KEY,
+        delivery_id     TEXT NOT NULL UNIQUE,
+        event           TEXT NOT NULL,
+        upgrade_id      INTEGER,
+        source_event_id INTEGER,
+        channel         INTEGER NOT NULL,
+        channel_kind    TEXT NOT NULL,
+        destination     TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        created_at_ms   INTEGER NOT NULL,
+        next_attempt_ms INTEGER,
+        finished_at_ms  INTEGER
+    ) STRICT;
+    CREATE INDEX notification_deliveries_pending ON notification_deliveries (status, next_attempt_ms);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -66,6 +66,9 @@ pub enum Command {
     Patterns(PatternsCommand),
     /// Capability gaps: what the agent was asked for and could not do.
     Gaps(GapsArgs),
+    /// Capability specifications the LLM wrote for gaps no package closes.
+    #[command(subcommand)]
+    Specs(SpecsCommand),
     /// Make a key pair for signing packages (minisign format).
     Keygen(KeygenArgs),
     /// API tokens for the endpoints that change state.
@@ -212,6 +215,14 @@ pub struct DemoArgs {
     /// the development key).
     #[arg(long, value_name = "FILE", default_value = "keys/dev.pub")]
     pub trust: PathBuf,
+    /// Who decides: rule_based (the default here), llm or hybrid.
+    #[arg(long, value_parser = ["rule_based", "llm", "hybrid"], default_value = "rule_based")]
+    pub engine: String,
+    /// The OpenAI-compatible API the llm and hybrid engines ask (default:
+    /// decision.llm.base_url); `cargo xtask demo --llm` starts one on
+    /// loopback and passes it here.
+    #[arg(long, value_name = "URL")]
+    pub llm_base_url: Option<String>,
 }
 
 /// `selfup stats …` (two-sided tests; `--json` prints the result as JSON).
@@ -519,6 +530,25 @@ pub struct PatternsScanArgs {
     /// Patterns shown in the report (0: all; JSON always has all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+}
+
+/// `selfup specs`
+#[derive(Debug, Subcommand)]
+pub enum SpecsCommand {
+    /// Every specification, newest first.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One specification, whole.
+    Show {
+        /// Its id (from `selfup specs list`).
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `selfup gaps`

@@ -92,12 +92,8 @@ impl Context {
         on_change: Option<Arc<dyn Fn() + Send + Sync>>,
     ) -> anyhow::Result<Orchestrator> {
         let config = self.config.self_upgrading_loop.clone();
-        if config.decision.engine != DecisionEngine::RuleBased {
-            tracing::warn!(
-                engine = ?config.decision.engine,
-                "decision.engine asks for an LLM, which this selfup does not have yet; the rule-based engine decides"
-            );
-        }
+        let llm = llm_client(&config.decision, &store)?;
+        let engine = decision_engine(&config.decision, llm.clone());
         let catalog = &config.catalog;
         let directory = (!catalog.directory.is_empty()).then(|| {
             let dir = PathBuf::from(&catalog.directory);
@@ -117,11 +113,54 @@ impl Context {
                 index_url,
             },
             http: reqwest::Client::new(),
-            engine: Arc::new(RuleBased::new(config.decision.clone())),
+            engine,
+            llm,
             on_routing_change: on_change,
             step_pause: step_pause(),
             config,
         }))
+    }
+}
+
+/// The LLM client of the `llm` and `hybrid` engines (none for
+/// `rule_based`); its calls are logged in `store`, and budgeted from that log.
+pub fn llm_client(
+    decision: &selfup_core::config::DecisionConfig,
+    store: &Arc<Store>,
+) -> anyhow::Result<Option<Arc<selfup_llm::LlmClient>>> {
+    if decision.engine == DecisionEngine::RuleBased {
+        return Ok(None);
+    }
+    let llm = &decision.llm;
+    if std::env::var(&llm.api_key_env).map_or(true, |k| k.trim().is_empty())
+        && llm.base_url.contains("api.openai.com")
+    {
+        tracing::warn!(
+            env = %llm.api_key_env,
+            "decision.llm.api_key_env names an unset variable: OpenAI will refuse every call, and the {:?} engine will fall back until it is set",
+            decision.engine
+        );
+    }
+    let ledger: Arc<dyn selfup_llm::Ledger> = store.clone();
+    let client = selfup_llm::LlmClient::new(llm, ledger, Arc::new(SystemClock))
+        .map_err(|e| Exit::new(2, format!("decision.llm: {e}")))?;
+    Ok(Some(Arc::new(client)))
+}
+
+/// The engine `decision.engine` names (the rules when there is no client).
+pub fn decision_engine(
+    decision: &selfup_core::config::DecisionConfig,
+    client: Option<Arc<selfup_llm::LlmClient>>,
+) -> Arc<dyn selfup_loop::decide::DecisionEngine> {
+    use selfup_loop::llm_engine::{LlmEngine, Mode};
+    let mode = match decision.engine {
+        DecisionEngine::Llm => Mode::Llm,
+        DecisionEngine::Hybrid => Mode::Hybrid,
+        DecisionEngine::RuleBased => return Arc::new(RuleBased::new(decision.clone())),
+    };
+    match client {
+        Some(client) => Arc::new(LlmEngine::new(mode, decision.clone(), client)),
+        None => Arc::new(RuleBased::new(decision.clone())),
     }
 }
 

@@ -20,7 +20,6 @@ use selfup_gateway::http::{AppState, serve as serve_http};
 use selfup_gateway::{Dispatcher, PluginLoader, Router};
 use selfup_loop::Orchestrator;
 use selfup_loop::clock::VirtualClock;
-use selfup_loop::decide::RuleBased;
 use selfup_loop::experiment::analyse;
 use selfup_loop::install::install;
 use selfup_loop::orchestrator::{CatalogSource, Change, LoopContext};
@@ -89,11 +88,37 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     })?;
     let mut config = demo_config();
     config.security.trusted_keys = vec![trusted.to_base64()];
+    config.decision.engine = match args.engine.as_str() {
+        "llm" => selfup_core::config::DecisionEngine::Llm,
+        "hybrid" => selfup_core::config::DecisionEngine::Hybrid,
+        _ => selfup_core::config::DecisionEngine::RuleBased,
+    };
+    if let Some(url) = &args.llm_base_url {
+        config.decision.llm.base_url = url.clone();
+    }
     let policy = selfup_loop::install::InstallPolicy::from_config(&config.security)
         .map_err(|e| Exit::new(2, e.to_string()))?;
     println!("selfup demo — home {}", root.display());
     println!(
-        "virtual clock; decisions by rules (auto-approve at opportunity ≥ {}, a human above risk {}); stages: {}",
+        "virtual clock; decisions by {} (auto-approve at {} ≥ {}, a human above risk {}); stages: {}",
+        match config.decision.engine {
+            selfup_core::config::DecisionEngine::RuleBased => "rules".to_owned(),
+            engine => format!(
+                "the {} engine asking {} at {}",
+                if engine == selfup_core::config::DecisionEngine::Llm {
+                    "llm"
+                } else {
+                    "hybrid"
+                },
+                config.decision.llm.model,
+                config.decision.llm.base_url
+            ),
+        },
+        if config.decision.engine == selfup_core::config::DecisionEngine::RuleBased {
+            "opportunity"
+        } else {
+            "confidence"
+        },
         config.decision.auto_approve_threshold,
         config.decision.require_human_approval_above_risk,
         config
@@ -145,6 +170,13 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         ),
     );
     let sink = writer.sink();
+    let llm = match config.decision.engine {
+        selfup_core::config::DecisionEngine::RuleBased => None,
+        _ => Some(Arc::new(
+            selfup_llm::LlmClient::new(&config.decision.llm, store.clone(), clock_arc.clone())
+                .map_err(|e| Exit::new(2, format!("decision.llm: {e}")))?,
+        )),
+    };
     let orchestrator = Arc::new(Orchestrator::new(LoopContext {
         store: store.clone(),
         config: config.clone(),
@@ -155,7 +187,8 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             index_url: None,
         },
         http: reqwest::Client::new(),
-        engine: Arc::new(RuleBased::new(config.decision.clone())),
+        engine: crate::context::decision_engine(&config.decision, llm.clone()),
+        llm: llm.clone(),
         on_routing_change: Some(reload_hook(router.clone(), store.clone())),
         step_pause: Duration::ZERO,
     }));
@@ -239,6 +272,20 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         ]);
     }
     print!("{}", indent(&table.render()));
+    if config.decision.engine != selfup_core::config::DecisionEngine::RuleBased {
+        println!(
+            "\nreasoning (the LLM's part of each decision; `selfup upgrades show ID` prints it too):"
+        );
+        for u in &upgrades {
+            println!("  upgrade {}:", u.id);
+            print!(
+                "{}",
+                indent(&crate::commands::lifecycle::render_decisions(
+                    &store.decisions(u.id)?
+                ))
+            );
+        }
+    }
     println!(
         "\nevidence (per stage, candidate − incumbent; the gates decided with sequential tests):"
     );
@@ -312,6 +359,8 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
 /// traffic reaches.
 fn demo_config() -> selfup_core::config::LoopConfig {
     let mut config = Config::default().self_upgrading_loop;
+    // The demo's agent has no source tree of its own to scan.
+    config.discovery.pattern_recognition.code_paths = Vec::new();
     config.decision.auto_approve_threshold = 0.6;
     config.ab_testing.min_sample_size = 100;
     config

@@ -122,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Patterns(PatternsCommand::Scan(args)) => commands::patterns_scan::run(&ctx, &args),
         Command::Patterns(command) => commands::discovery::patterns(&ctx, &command),
         Command::Gaps(args) => commands::discovery::gaps(&ctx, &args).await,
+        Command::Specs(command) => commands::specs::run(&ctx, &command),
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

@@ -173,6 +173,56 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         Bound::Between(0.0, 2.0),
         "the LLM's sampling temperature",
     );
+    if !is_http_url(&dc.llm.base_url) {
+        c.rule(
+            &llm.key("base_url"),
+            format!("{:?}", dc.llm.base_url),
+            "not an http:// or https:// URL",
+            "the API's base URL, e.g. https://api.openai.com/v1 or http://localhost:11434/v1",
+        );
+    }
+    c.range(
+        &llm.key("max_tokens"),
+        f64::from(dc.llm.max_tokens),
+        Bound::AtLeast(1.0),
+        "most tokens of one answer",
+    );
+    c.range(
+        &llm.key("timeout_seconds"),
+        dc.llm.timeout_seconds,
+        Bound::AboveAndAtMost(0.0, 3600.0),
+        "seconds one request may take",
+    );
+    c.range(
+        &llm.key("max_retries"),
+        f64::from(dc.llm.max_retries),
+        Bound::Between(0.0, 10.0),
+        "retries after a retryable failure",
+    );
+    for (key, value) in [
+        ("daily_cost_budget_usd", dc.llm.daily_cost_budget_usd),
+        (
+            "input_cost_per_million_tokens",
+            dc.llm.input_cost_per_million_tokens,
+        ),
+        (
+            "output_cost_per_million_tokens",
+            dc.llm.output_cost_per_million_tokens,
+        ),
+    ] {
+        c.range(
+            &llm.key(key),
+            value,
+            Bound::AtLeast(0.0),
+            "US dollars; 0 for no limit or no price",
+        );
+    }
+    c.range(
+        &d.key("approval_expiry_hours"),
+        f64::from(dc.approval_expiry_hours),
+        Bound::AtLeast(1.0),
+        "hours a proposal waits for a human before it is deferred",
+    );
 
     let ab = p.key("ab_testing");
     let abc = &l.ab_testing;
@@ -519,6 +569,18 @@ fn check_gates(c: &mut Checker, p: &KeyPath, gates: &[Gate]) {
 }
 
 fn check_notifications(c: &mut Checker, p: &KeyPath, n: &NotificationsConfig) {
+    c.range(
+        &p.key("max_attempts"),
+        f64::from(n.max_attempts),
+        Bound::Between(1.0, 100.0),
+        "attempts per delivery",
+    );
+    c.range(
+        &p.key("timeout_seconds"),
+        n.timeout_seconds,
+        Bound::AboveAndAtMost(0.0, 600.0),
+        "seconds one delivery attempt may take",
+    );
     let channels = p.key("channels");
     for (i, channel) in n.channels.iter().enumerate() {
         let cp = channels.index(i);
@@ -545,6 +607,44 @@ fn check_notifications(c: &mut Checker, p: &KeyPath, n: &NotificationsConfig) {
             ),
             _ => {}
         }
+        let email_only = [
+            ("smtp", channel.smtp.is_some()),
+            ("from", channel.from.is_some()),
+            ("to", !channel.to.is_empty()),
+        ];
+        for (key, present) in email_only {
+            if present && channel.kind == ChannelKind::Webhook {
+                c.rule(
+                    &cp.key(key),
+                    key,
+                    format!("a webhook channel has no {key}"),
+                    "remove it, or make the channel type: email",
+                );
+            }
+        }
+        if channel.secret_env.is_some() && channel.kind == ChannelKind::Email {
+            c.rule(
+                &cp.key("secret_env"),
+                "secret_env",
+                "an email channel has no secret_env",
+                "remove it, or make the channel type: webhook",
+            );
+        }
+        for (j, address) in channel.to.iter().chain(channel.from.iter()).enumerate() {
+            if !is_mail_address(address) {
+                let key = if j < channel.to.len() {
+                    cp.key("to").index(j)
+                } else {
+                    cp.key("from")
+                };
+                c.rule(
+                    &key,
+                    format!("{address:?}"),
+                    format!("{address:?} is not an email address"),
+                    "an address like ops@example.com",
+                );
+            }
+        }
         let events = cp.key("on_events");
         if channel.on_events.is_empty() {
             c.rule_across(
@@ -558,6 +658,18 @@ fn check_notifications(c: &mut Checker, p: &KeyPath, n: &NotificationsConfig) {
         }
         c.unique(&events, &channel.on_events, snake, "each event once");
     }
+}
+
+fn is_mail_address(address: &str) -> bool {
+    let address = address
+        .rsplit_once('<')
+        .map_or(address, |(_, rest)| rest.trim_end_matches('>'));
+    address.split_once('@').is_some_and(|(user, host)| {
+        !user.is_empty()
+            && !host.is_empty()
+            && !address.contains(char::is_whitespace)
+            && !host.contains('@')
+    })
 }
 
 fn is_http_url(url: &str) -> bool {

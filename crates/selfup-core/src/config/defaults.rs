@@ -95,6 +95,7 @@ impl Default for DecisionConfig {
             auto_approve_threshold: 0.85,
             require_human_approval_above_risk: 0.6,
             llm: LlmConfig::default(),
+            approval_expiry_hours: 72,
         }
     }
 }
@@ -105,6 +106,16 @@ impl Default for LlmConfig {
             model: "gpt-5.2".to_owned(),
             temperature: 0.3,
             thinking_mode: ThinkingMode::High,
+            base_url: "https://api.openai.com/v1".to_owned(),
+            api_key_env: "OPENAI_API_KEY".to_owned(),
+            max_tokens: 2000,
+            timeout_seconds: 60.0,
+            max_retries: 2,
+            daily_token_budget: 1_000_000,
+            daily_cost_budget_usd: 5.0,
+            input_cost_per_million_tokens: 1.75,
+            output_cost_per_million_tokens: 14.0,
+            store_prompts: false,
         }
     }
 }
@@ -228,13 +239,23 @@ impl Default for NotificationsConfig {
                         UpgradeRolledBack,
                         UpgradeFailed,
                     ],
+                    secret_env: None,
+                    smtp: None,
+                    from: None,
+                    to: Vec::new(),
                 },
                 Channel {
                     kind: ChannelKind::Webhook,
                     url: Some("https://api.example.com/webhooks/upgrades".to_owned()),
                     on_events: vec![UpgradeDeployed, UpgradeRolledBack],
+                    secret_env: None,
+                    smtp: None,
+                    from: None,
+                    to: Vec::new(),
                 },
             ],
+            max_attempts: 5,
+            timeout_seconds: 10.0,
         }
     }
 }
@@ -299,6 +320,18 @@ impl Default for CatalogConfig {
         Self {
             directory: "catalog".to_owned(),
             index_url: String::new(),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: "localhost".to_owned(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            username_env: "SELFUP_SMTP_USERNAME".to_owned(),
+            password_env: "SELFUP_SMTP_PASSWORD".to_owned(),
         }
     }
 }

@@ -195,6 +195,9 @@ pub struct DecisionConfig {
     pub require_human_approval_above_risk: f64,
     /// The LLM used by the `llm` and `hybrid` engines.
     pub llm: LlmConfig,
+    /// Hours a proposal may wait for a human before it is deferred (ours; at
+    /// least 1).
+    pub approval_expiry_hours: u32,
 }
 
 /// Which engine decides on proposals.
@@ -219,6 +222,29 @@ pub struct LlmConfig {
     pub temperature: f64,
     /// How much the model thinks before answering.
     pub thinking_mode: ThinkingMode,
+    /// The API's base URL, up to and including `/v1` (ours): OpenAI, or a
+    /// local server speaking the same API (Ollama, llama.cpp, vLLM).
+    pub base_url: String,
+    /// The environment variable holding the API key (ours); unset or empty
+    /// sends no `Authorization` header, as local servers expect.
+    pub api_key_env: String,
+    /// Most tokens one answer may use (ours; at least 1).
+    pub max_tokens: u32,
+    /// Seconds one request may take before it is abandoned (ours; more than 0).
+    pub timeout_seconds: f64,
+    /// Retries after a retryable failure (ours; the official SDKs' default is 2).
+    pub max_retries: u32,
+    /// Tokens (prompt and answer) the loop may spend per UTC day (ours; 0: no limit).
+    pub daily_token_budget: u64,
+    /// US dollars the loop may spend per UTC day (ours; 0: no limit).
+    pub daily_cost_budget_usd: f64,
+    /// Price of a million prompt tokens in US dollars (ours).
+    pub input_cost_per_million_tokens: f64,
+    /// Price of a million answer tokens in US dollars (ours).
+    pub output_cost_per_million_tokens: f64,
+    /// Whether the prompt and answer text are kept in the audit trail (ours;
+    /// their hash, tokens, cost and the parsed decision always are).
+    pub store_prompts: bool,
 }
 
 /// The reasoning effort asked of the LLM.
@@ -432,6 +458,10 @@ pub struct NotificationsConfig {
     pub enabled: bool,
     /// Where notifications go.
     pub channels: Vec<Channel>,
+    /// Attempts per delivery before it is given up (ours; at least 1).
+    pub max_attempts: u32,
+    /// Seconds one delivery attempt may take (ours; more than 0).
+    pub timeout_seconds: f64,
 }
 
 /// One notification channel.
@@ -446,6 +476,47 @@ pub struct Channel {
     pub url: Option<String>,
     /// The events sent to this channel (at least one, each once).
     pub on_events: Vec<NotificationEvent>,
+    /// Webhook: the environment variable holding the HMAC-SHA256 key that
+    /// signs each body (ours; default `SELFUP_WEBHOOK_SECRET`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+    /// Email: the SMTP relay (ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpConfig>,
+    /// Email: the sender address (ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Email: the recipients (ours).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+}
+
+/// How an email channel reaches its SMTP relay (ours).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// The relay's host name or address.
+    pub host: String,
+    /// Its port (587 for STARTTLS, 465 for TLS, 25 for plain).
+    pub port: u16,
+    /// How the connection is secured.
+    pub security: SmtpSecurity,
+    /// The environment variable holding the user name (unset: no login).
+    pub username_env: String,
+    /// The environment variable holding the password.
+    pub password_env: String,
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption (a relay on the same machine only).
+    Plain,
 }
 
 /// How a notification is delivered.

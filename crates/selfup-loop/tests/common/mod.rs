@@ -128,6 +128,29 @@ impl World {
         }
     }
 
+    /// The loop with `engine` deciding (and `llm` writing specifications)
+    /// instead of the rules; everything else as before.
+    pub fn use_engine(
+        &mut self,
+        engine: Arc<dyn selfup_loop::decide::DecisionEngine>,
+        llm: Option<Arc<selfup_llm::LlmClient>>,
+    ) {
+        let ctx = self.orchestrator.context();
+        let (config, host) = (ctx.config.clone(), ctx.host.clone());
+        let mut orchestrator = orchestrator(
+            &self.store,
+            &self.clock,
+            host,
+            &self.router,
+            &self.catalog_dir,
+            config,
+        )
+        .into_context();
+        orchestrator.engine = engine;
+        orchestrator.llm = llm;
+        self.orchestrator = Orchestrator::new(orchestrator);
+    }
+
     /// Waits until every queued telemetry record is committed.
     pub fn flush(&self) {
         self.dispatcher.telemetry().flush().expect("flush");
@@ -372,6 +395,7 @@ fn orchestrator(
         },
         http: reqwest::Client::new(),
         engine: Arc::new(RuleBased::new(config.decision.clone())),
+        llm: None,
         on_routing_change: Some(refresh),
         step_pause: std::time::Duration::ZERO,
     })

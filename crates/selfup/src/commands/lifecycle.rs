@@ -157,16 +157,20 @@ pub async fn upgrades(ctx: &Context, command: &UpgradesCommand) -> anyhow::Resul
                 )
             })?;
             let events = store.upgrade_events(*id)?;
+            let decisions = store.decisions(*id)?;
             if *json {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(
-                        &serde_json::json!({ "upgrade": upgrade, "events": events })
-                    )?
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "upgrade": upgrade,
+                        "events": events,
+                        "decisions": decisions,
+                    }))?
                 );
                 return Ok(());
             }
             print!("{}", render_upgrade(&upgrade, &events));
+            print!("{}", render_decisions(&decisions));
             Ok(())
         }
         UpgradesCommand::Approve { id, reason } => {
@@ -268,6 +272,69 @@ pub fn render_upgrade(u: &Upgrade, events: &[selfup_store::upgrades::UpgradeEven
             short_state(&e.to_state),
             e.actor
         ));
+    }
+    out
+}
+
+/// Every decision on an upgrade, with the LLM's part: model, prompt hash,
+/// tokens, cost, latency, its answer (or why there was none).
+pub fn render_decisions(decisions: &[selfup_store::decisions::DecisionRecord]) -> String {
+    let mut out = String::new();
+    if decisions.is_empty() {
+        return out;
+    }
+    out.push_str("decisions:\n");
+    for d in decisions {
+        out.push_str(&format!(
+            "  {} {} → {} (opportunity {:.2}, risk {:.2})\n",
+            crate::format::utc_time(d.ts_ms),
+            d.engine,
+            d.outcome,
+            d.detail["opportunity"].as_f64().unwrap_or_default(),
+            d.detail["risk"].as_f64().unwrap_or_default()
+        ));
+        for r in d.detail["reasons"].as_array().into_iter().flatten() {
+            out.push_str(&format!("    - {}\n", r.as_str().unwrap_or_default()));
+        }
+        let llm = &d.detail["llm"];
+        if llm.is_object() {
+            out.push_str(&format!(
+                "    llm: {} · prompt sha256 {} · {} attempt(s), {:.0} ms · {} + {} tokens · ${:.4}{}\n",
+                llm["model"].as_str().unwrap_or("?"),
+                llm["prompt_sha256"]
+                    .as_str()
+                    .map_or("?", |h| &h[..h.len().min(16)]),
+                llm["attempts"],
+                llm["latency_ms"].as_f64().unwrap_or_default(),
+                llm["prompt_tokens"],
+                llm["completion_tokens"],
+                llm["cost_usd"].as_f64().unwrap_or_default(),
+                d.llm_call_id
+                    .map_or(String::new(), |id| format!(" · call {id}"))
+            ));
+            if let Some(error) = llm["error"].as_str() {
+                out.push_str(&format!("    llm failed: {error}\n"));
+            }
+            let answer = &llm["answer"];
+            if answer.is_object() {
+                if let Some(reasoning) = answer["reasoning"].as_str() {
+                    out.push_str(&format!("    reasoning: {reasoning}\n"));
+                }
+                if let Some(risks) = answer["risk_assessment"].as_object() {
+                    let risks: Vec<String> = risks
+                        .iter()
+                        .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or("?")))
+                        .collect();
+                    out.push_str(&format!("    risk assessment: {}\n", risks.join(", ")));
+                }
+                for r in answer["recommendations"].as_array().into_iter().flatten() {
+                    out.push_str(&format!(
+                        "    recommendation: {}\n",
+                        r.as_str().unwrap_or_default()
+                    ));
+                }
+            }
+        }
     }
     out
 }

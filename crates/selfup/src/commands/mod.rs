@@ -7,6 +7,7 @@ pub mod patterns_scan;
 pub mod plugin;
 pub mod serve;
 pub mod signing;
+pub mod specs;
 pub mod stats;
 pub mod telemetry;
 pub mod token;

@@ -145,6 +145,18 @@ pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> an
         .as_ref()
         .map(|r| reload_hook(r.clone(), store.clone()));
     let orchestrator = Arc::new(ctx.orchestrator(store.clone(), hook)?);
+    // One notifier per home (here, not in `selfup serve`): it reads the
+    // upgrade events from the store, so a failing channel never touches
+    // the loop.
+    let notifier = selfup_notify::Notifier::new(
+        &ctx.config.self_upgrading_loop.notifications,
+        store.clone(),
+        Arc::new(selfup_store::system_clock::SystemClock),
+    );
+    let notify_task = tokio::spawn({
+        let stop = stop_rx.clone();
+        async move { notifier.run(stopped(stop)).await }
+    });
     let gateway = match router {
         Some(router) => Some(gateway(ctx, store, router, orchestrator.clone(), bind).await?),
         None => None,
@@ -174,6 +186,7 @@ pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> an
             stopped(stop_rx).await;
         }
     }
+    let _ = notify_task.await;
     if loop_thread.join().is_err() {
         return Err(Exit::new(1, "the loop thread panicked").into());
     }
