@@ -9,6 +9,7 @@
 //! rows; it reads time only through a `Clock`, so the same code runs a
 //! 14-day rollout in production and in a test in seconds.
 
+pub mod analyser;
 pub mod catalog;
 pub mod clock;
 pub mod decide;

@@ -45,6 +45,9 @@ pub struct Change {
 /// slowly, and a scan of a large tree takes seconds of every core).
 pub const CODE_SCAN_INTERVAL_MS: i64 = 86_400_000;
 
+/// Code patterns the LLM analyses after a scan with new findings.
+pub const ANALYSED_PER_SCAN: usize = 5;
+
 /// Why the loop could not do something.
 #[derive(Debug, thiserror::Error)]
 pub enum OrchestratorError {
@@ -265,6 +268,23 @@ impl Orchestrator {
             .iter()
             .filter(|p| !known.contains(&p.id))
             .collect();
+        // With an LLM, the new findings get its refactoring opportunities.
+        if !new.is_empty()
+            && let Some(client) = &self.ctx.llm
+        {
+            match crate::analyser::analyse(&self.ctx.store, client, ANALYSED_PER_SCAN, now).await {
+                Ok(analysis) => changes.push(Change {
+                    ts_ms: now,
+                    upgrade_id: None,
+                    text: format!(
+                        "LLM analysis of {} code patterns: {} refactoring opportunities (selfup patterns list)",
+                        analysis.analysed.len(),
+                        analysis.patterns.len()
+                    ),
+                }),
+                Err(e) => tracing::warn!(error = %e, "code pattern analysis skipped"),
+            }
+        }
         if let Some(best) = new.first() {
             changes.push(Change {
                 ts_ms: now,

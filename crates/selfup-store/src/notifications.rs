@@ -415,6 +415,17 @@ impl Store {
         Ok(new_status)
     }
 
+    /// Deletes delivered and failed deliveries finished before `before_ms`;
+    /// returns how many. Pending ones are kept whatever their age.
+    pub fn prune_notification_deliveries(&self, before_ms: i64) -> Result<usize, StoreError> {
+        let conn = self.conn();
+        Ok(conn.execute(
+            "DELETE FROM notification_deliveries
+             WHERE status IN ('delivered', 'failed') AND finished_at_ms < ?1",
+            [before_ms],
+        )?)
+    }
+
     /// The delivery log: the latest `limit` deliveries, newest first,
     /// optionally only those with `status`.
     pub fn notification_deliveries(
@@ -579,6 +590,34 @@ mod tests {
                 .len(),
             6
         );
+    }
+
+    #[test]
+    fn pruning_deletes_only_finished_deliveries_older_than_the_cutoff() {
+        let (_dir, store) = store();
+        store.init_notification_cursor().expect("init");
+        let batch: Vec<_> = (1..=3).map(|e| delivery(e, 0)).collect();
+        store
+            .enqueue_notifications(0, 0, 3, &batch)
+            .expect("enqueue");
+        let due = store.due_notification_deliveries(0, 10).expect("due");
+        store
+            .record_notification_attempt(due[0].id, 100, &AttemptResult::Delivered, 5)
+            .expect("delivered early");
+        store
+            .record_notification_attempt(due[1].id, 900, &AttemptResult::Delivered, 5)
+            .expect("delivered late");
+        // due[2] stays pending.
+        assert_eq!(store.prune_notification_deliveries(500).expect("prune"), 1);
+        let left: Vec<i64> = store
+            .notification_deliveries(None, 10)
+            .expect("log")
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(left, vec![due[2].id, due[1].id]);
+        assert_eq!(store.prune_notification_deliveries(i64::MAX).expect("prune"), 1);
+        assert_eq!(store.notification_deliveries(None, 10).expect("log").len(), 1);
     }
 
     #[test]

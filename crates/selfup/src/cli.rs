@@ -69,6 +69,8 @@ pub enum Command {
     /// Capability specifications the LLM wrote for gaps no package closes.
     #[command(subcommand)]
     Specs(SpecsCommand),
+    /// The notification delivery log (webhooks and email), newest first.
+    Notifications(NotificationsArgs),
     /// Make a key pair for signing packages (minisign format).
     Keygen(KeygenArgs),
     /// API tokens for the endpoints that change state.
@@ -507,6 +509,16 @@ pub enum PatternsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Ask the LLM (decision.llm) for refactoring opportunities in the
+    /// best code patterns of the latest scan; recorded in the history.
+    Analyze {
+        /// How many code patterns to send.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `selfup patterns scan`
@@ -530,6 +542,20 @@ pub struct PatternsScanArgs {
     /// Patterns shown in the report (0: all; JSON always has all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+}
+
+/// `selfup notifications`
+#[derive(Debug, Args)]
+pub struct NotificationsArgs {
+    /// Only deliveries in this state.
+    #[arg(long, value_parser = ["pending", "delivered", "failed"])]
+    pub status: Option<String>,
+    /// How many (newest first).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `selfup specs`

@@ -120,9 +120,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cycle => commands::lifecycle::cycle(&ctx).await,
         Command::Token(command) => commands::token::run(&ctx, &command),
         Command::Patterns(PatternsCommand::Scan(args)) => commands::patterns_scan::run(&ctx, &args),
+        Command::Patterns(PatternsCommand::Analyze { limit, json }) => {
+            commands::discovery::analyze(&ctx, limit, json).await
+        }
         Command::Patterns(command) => commands::discovery::patterns(&ctx, &command),
         Command::Gaps(args) => commands::discovery::gaps(&ctx, &args).await,
         Command::Specs(command) => commands::specs::run(&ctx, &command),
+        Command::Notifications(args) => commands::specs::notifications(&ctx, &args),
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

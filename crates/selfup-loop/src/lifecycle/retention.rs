@@ -1,6 +1,7 @@
 //! Retention: snapshots older than `rollback.snapshot_retention_days` are
 //! released (unless their upgrade is in flight), then artifacts that no
-//! installed version and no live snapshot needs are deleted.
+//! installed version and no live snapshot needs are deleted, and finished
+//! notification deliveries older than the same number of days.
 
 use selfup_store::artifacts::{ArtifactStore, is_hex_sha256};
 
@@ -25,6 +26,16 @@ impl Orchestrator {
                     expired.len(),
                     self.ctx.config.rollback.snapshot_retention_days
                 ),
+            ));
+        }
+        let pruned = self
+            .ctx
+            .store
+            .prune_notification_deliveries(self.now() - keep_ms)?;
+        if pruned > 0 {
+            changes.push(self.change(
+                None,
+                format!("deleted {pruned} finished notification deliveries from the log"),
             ));
         }
         let artifacts = ArtifactStore::new(self.ctx.store.home().artifacts_dir());

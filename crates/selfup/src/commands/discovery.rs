@@ -9,6 +9,7 @@ use selfup_store::system_clock::SystemClock;
 
 use crate::cli::{GapsArgs, PatternsCommand};
 use crate::context::Context;
+use crate::exit::Exit;
 use crate::format::utc_time;
 use crate::table::Table;
 
@@ -18,7 +19,50 @@ pub fn patterns(ctx: &Context, command: &PatternsCommand) -> anyhow::Result<()> 
         PatternsCommand::List { json } => list(ctx, *json),
         PatternsCommand::Trends { days, json } => show_trends(ctx, *days, *json),
         PatternsCommand::Scan(args) => crate::commands::patterns_scan::run(ctx, args),
+        PatternsCommand::Analyze { .. } => Err(anyhow::anyhow!(
+            "selfup patterns analyze runs asynchronously (see analyze)"
+        )),
     }
+}
+
+/// `selfup patterns analyze`: the LLM's refactoring opportunities for the
+/// best code patterns of the latest scan.
+pub async fn analyze(ctx: &Context, limit: usize, json: bool) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    let client = selfup_llm::LlmClient::new(
+        &ctx.config.self_upgrading_loop.decision.llm,
+        store.clone(),
+        std::sync::Arc::new(SystemClock),
+    )
+    .map_err(|e| Exit::new(2, format!("decision.llm: {e}")))?;
+    let analysis = selfup_loop::analyser::analyse(&store, &client, limit, SystemClock.now_ms())
+        .await
+        .map_err(|e| Exit::new(2, e.to_string()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&analysis)?);
+        return Ok(());
+    }
+    println!(
+        "{} code pattern(s) analysed by {} (${:.4}); {} opportunit{}:",
+        analysis.analysed.len(),
+        analysis.model,
+        analysis.cost_usd,
+        analysis.patterns.len(),
+        if analysis.patterns.len() == 1 { "y" } else { "ies" }
+    );
+    for p in &analysis.patterns {
+        println!(
+            "\n[{}] {} (score {:.2})\n  {}",
+            p.severity.label(),
+            p.id,
+            p.opportunity_score(),
+            p.description
+        );
+        for loc in p.locations.iter().take(4) {
+            println!("    {}:{}-{}", loc.file, loc.line_start, loc.line_end);
+        }
+    }
+    Ok(())
 }
 
 /// Analyses runtime behaviour and usage now (recording them), then lists

@@ -171,6 +171,17 @@ pub async fn upgrades(ctx: &Context, command: &UpgradesCommand) -> anyhow::Resul
             }
             print!("{}", render_upgrade(&upgrade, &events));
             print!("{}", render_decisions(&decisions));
+            // The text itself, where decision.llm.store_prompts kept it.
+            for id in decisions.iter().filter_map(|d| d.llm_call_id) {
+                if let Some(call) = store.llm_call(id)?
+                    && let Some(prompt) = &call.call.prompt
+                {
+                    println!("llm call {id} prompt:\n{}", indent_text(prompt));
+                    if let Some(answer) = &call.call.answer {
+                        println!("llm call {id} answer:\n{}", indent_text(answer));
+                    }
+                }
+            }
             Ok(())
         }
         UpgradesCommand::Approve { id, reason } => {
@@ -274,6 +285,13 @@ pub fn render_upgrade(u: &Upgrade, events: &[selfup_store::upgrades::UpgradeEven
         ));
     }
     out
+}
+
+fn indent_text(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every decision on an upgrade, with the LLM's part: model, prompt hash,

@@ -1,8 +1,11 @@
 //! `selfup specs list|show`: the capability specifications the LLM wrote
 //! for gaps no catalog package closes (proposals for people: nothing is
-//! built from them).
+//! built from them); `selfup notifications`: the delivery log of what the
+//! loop told people.
 
-use crate::cli::SpecsCommand;
+use selfup_store::notifications::DeliveryStatus;
+
+use crate::cli::{NotificationsArgs, SpecsCommand};
 use crate::context::Context;
 use crate::exit::Exit;
 use crate::format::utc_time;
@@ -78,4 +81,38 @@ pub fn run(ctx: &Context, command: &SpecsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs `selfup notifications`.
+pub fn notifications(ctx: &Context, args: &NotificationsArgs) -> anyhow::Result<()> {
+    let store = ctx.open_store()?;
+    let status = match args.status.as_deref() {
+        Some("pending") => Some(DeliveryStatus::Pending),
+        Some("delivered") => Some(DeliveryStatus::Delivered),
+        Some("failed") => Some(DeliveryStatus::Failed),
+        _ => None,
+    };
+    let deliveries = store.notification_deliveries(status, args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&deliveries)?);
+        return Ok(());
+    }
+    if deliveries.is_empty() {
+        println!("no notifications sent yet (notifications.channels in the configuration)");
+        return Ok(());
+    }
+    let mut table = Table::new(&["created", "event", "upgrade", "channel", "status", "attempts", "last error"]);
+    for d in &deliveries {
+        table.row(vec![
+            utc_time(d.created_at_ms),
+            d.event.clone(),
+            d.upgrade_id.map_or("-".to_owned(), |id| id.to_string()),
+            format!("{} {}", d.channel_kind, d.destination),
+            d.status.as_str().to_owned(),
+            d.attempts.to_string(),
+            d.last_error.clone().unwrap_or_default(),
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(())
 }
