@@ -109,7 +109,11 @@ pub async fn analyse(
         .map_err(|f| AnalysisError::Llm(f.error.to_string()))?;
     let by_id: BTreeMap<&str, &Pattern> = chosen.iter().map(|p| (p.id.as_str(), p)).collect();
     let mut patterns = Vec::new();
-    for o in answer.value["opportunities"].as_array().into_iter().flatten() {
+    for o in answer.value["opportunities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let Some(original) = o["pattern_id"].as_str().and_then(|id| by_id.get(id)) else {
             continue; // an id the model made up
         };
@@ -143,7 +147,11 @@ pub fn analysis_request(patterns: &[Pattern]) -> JsonRequest {
             p.kind.label(),
             p.signal
         ));
-        if let Some(s) = p.evidence.get("suggested_abstraction").and_then(|v| v.as_str()) {
+        if let Some(s) = p
+            .evidence
+            .get("suggested_abstraction")
+            .and_then(|v| v.as_str())
+        {
             user.push_str(&format!("detector's suggestion: {s}\n"));
         }
         for loc in p.locations.iter().take(SAMPLES_PER_PATTERN) {

@@ -85,14 +85,19 @@ async fn opportunities_come_back_as_patterns_of_the_history() {
         }
     ]}))]);
     let client = client(&server, &s.store);
-    let analysis = analyse(&s.store, &client, 5, 2_000).await.expect("analysis");
+    let analysis = analyse(&s.store, &client, 5, 2_000)
+        .await
+        .expect("analysis");
     assert_eq!(analysis.analysed, vec![s.pattern_id.clone()]);
     assert_eq!(analysis.patterns.len(), 1, "the made-up id is dropped");
     let p = &analysis.patterns[0];
     assert_eq!(p.id, format!("llm:{}", s.pattern_id));
     assert_eq!(p.kind, PatternKind::CodeRepetition);
     assert_eq!(p.severity, Severity::High);
-    assert!(p.description.starts_with("Extract load_csv_rows: Move the loop"));
+    assert!(
+        p.description
+            .starts_with("Extract load_csv_rows: Move the loop")
+    );
     assert_eq!(p.locations.len(), 2);
 
     // What was sent: the pattern id and both copies' code.
@@ -118,13 +123,17 @@ async fn a_failed_call_records_nothing_and_no_scan_is_an_error() {
     let server = FakeServer::start().await.expect("server");
     server.push([Case::Refusal]);
     let client = client(&server, &s.store);
-    let err = analyse(&s.store, &client, 5, 2_000).await.expect_err("refused");
+    let err = analyse(&s.store, &client, 5, 2_000)
+        .await
+        .expect_err("refused");
     assert!(matches!(err, AnalysisError::Llm(_)), "{err}");
     let latest = s.store.latest_patterns().expect("history");
     assert!(latest.iter().all(|(scan, _)| scan.source != LLM_SOURCE));
 
     let empty_dir = tempfile::tempdir().expect("tempdir");
     let empty = Arc::new(Store::open(&Home::new(empty_dir.path())).expect("store"));
-    let err = analyse(&empty, &client, 5, 2_000).await.expect_err("no scan");
+    let err = analyse(&empty, &client, 5, 2_000)
+        .await
+        .expect_err("no scan");
     assert!(matches!(err, AnalysisError::NoScan), "{err}");
 }

@@ -616,8 +616,16 @@ mod tests {
             .map(|d| d.id)
             .collect();
         assert_eq!(left, vec![due[2].id, due[1].id]);
-        assert_eq!(store.prune_notification_deliveries(i64::MAX).expect("prune"), 1);
-        assert_eq!(store.notification_deliveries(None, 10).expect("log").len(), 1);
+        assert_eq!(
+            store
+                .prune_notification_deliveries(i64::MAX)
+                .expect("prune"),
+            1
+        );
+        assert_eq!(
+            store.notification_deliveries(None, 10).expect("log").len(),
+            1
+        );
     }
 
     #[test]

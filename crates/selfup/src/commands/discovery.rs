@@ -48,7 +48,11 @@ pub async fn analyze(ctx: &Context, limit: usize, json: bool) -> anyhow::Result<
         analysis.model,
         analysis.cost_usd,
         analysis.patterns.len(),
-        if analysis.patterns.len() == 1 { "y" } else { "ies" }
+        if analysis.patterns.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
     );
     for p in &analysis.patterns {
         println!(

@@ -101,7 +101,15 @@ pub fn notifications(ctx: &Context, args: &NotificationsArgs) -> anyhow::Result<
         println!("no notifications sent yet (notifications.channels in the configuration)");
         return Ok(());
     }
-    let mut table = Table::new(&["created", "event", "upgrade", "channel", "status", "attempts", "last error"]);
+    let mut table = Table::new(&[
+        "created",
+        "event",
+        "upgrade",
+        "channel",
+        "status",
+        "attempts",
+        "last error",
+    ]);
     for d in &deliveries {
         table.row(vec![
             utc_time(d.created_at_ms),
