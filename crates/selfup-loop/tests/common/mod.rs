@@ -59,6 +59,8 @@ pub fn test_config() -> LoopConfig {
     config.security.trusted_keys = vec![public.to_base64()];
     config.decision.auto_approve_threshold = 0.6;
     config.ab_testing.min_sample_size = 100;
+    // The default code paths (./src) would scan this crate's own source.
+    config.discovery.pattern_recognition.code_paths = Vec::new();
     config
 }
 
