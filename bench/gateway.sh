@@ -2,6 +2,8 @@
 # Gateway over HTTP vs. a bare axum handler returning the same JSON: same
 # load generator (wrk), same concurrency, same run, alternating servers.
 #   bench/gateway.sh [DURATION_SECONDS] [CONNECTIONS]
+# SELFUP_BASELINE=/path/to/an/older/selfup adds that binary as a third server
+# (its own home, same plugin), for before/after comparisons in one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
@@ -17,10 +19,22 @@ selfup="$target_dir/release/selfup"
 bare="$target_dir/release/examples/bare_axum"
 
 home="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$home"' EXIT
+baseline_home="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$home" "$baseline_home"' EXIT
+# The example plugins are signed with the repository's development key.
+key="$(grep '^RW' keys/dev.pub)"
+for h in "$home" "$baseline_home"; do
+  printf 'self_upgrading_loop:\n  security:\n    trusted_keys: ["%s"]\n' "$key" >"$h/config.yaml"
+done
 "$selfup" --home "$home" plugin install target/plugins/test-echo-1.0.0.zip >/dev/null
 SELFUP_LOG=warn "$selfup" --home "$home" serve --bind 127.0.0.1:18787 >/dev/null &
 "$bare" 127.0.0.1:18788 >/dev/null &
+servers=("selfup 18787" "bare-axum 18788")
+if [ -n "${SELFUP_BASELINE:-}" ]; then
+  "$SELFUP_BASELINE" --home "$baseline_home" plugin install target/plugins/test-echo-1.0.0.zip >/dev/null
+  SELFUP_LOG=warn "$SELFUP_BASELINE" --home "$baseline_home" serve --bind 127.0.0.1:18789 >/dev/null &
+  servers+=("baseline 18789")
+fi
 sleep 1
 url() { echo "http://127.0.0.1:$1/v1/capabilities/test.echo/call"; }
 curl -sf -X POST -H 'content-type: application/json' -d '{"subject":"u","input":{"a":1}}' "$(url 18787)" >/dev/null
@@ -37,7 +51,7 @@ measure() { # name port
 echo "wrk -t2 -c$connections -d${duration}s, $rounds rounds alternating; $(nproc) cores shared by wrk and the server"
 printf '%-12s %12s %10s %10s\n' server req/s p50 p99
 for _ in $(seq "$rounds"); do
-  for pair in "selfup 18787" "bare-axum 18788"; do
+  for pair in "${servers[@]}"; do
     set -- $pair
     read -r name rps p50 p99 < <(measure "$1" "$2")
     printf '%-12s %12s %10s %10s\n' "$name" "$rps" "$p50" "$p99"

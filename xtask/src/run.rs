@@ -99,6 +99,15 @@ fn demo_run(root: &Path, extra: &[String], llm_args: &[String]) -> Result<()> {
         .arg(root.join("keys").join("dev.pub"))
         .args(llm_args)
         .args(extra);
+    // The demo's HTML report (it prints the path).
+    if !extra
+        .iter()
+        .any(|a| a == "--report" || a.starts_with("--report="))
+    {
+        command
+            .arg("--report")
+            .arg(root.join("target").join("demo-report.html"));
+    }
     run(command, "the demo")
 }
 

@@ -106,6 +106,12 @@ pub struct PluginManifest {
     /// `compensating` rollback reverts to the previous version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compensating_action: Option<CompensatingAction>,
+    /// The JSON Schema of each provided capability's input (an object
+    /// schema, `"type": "object"`), by capability. Optional: a capability
+    /// without one accepts any JSON object as far as its callers know. MCP
+    /// clients see these as the tools' `inputSchema`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub input_schemas: BTreeMap<CapabilityName, serde_json::Value>,
     /// Every file of the package except `manifest.json` and its signature
     /// `manifest.json.minisig`: package-relative path → lowercase hex
     /// SHA-256. Signing fills it in; the signature over `manifest.json`
@@ -301,6 +307,7 @@ impl PluginManifest {
                 ));
             }
         }
+        check_input_schemas(&self.input_schemas, &self.provided_capabilities)?;
         check_files(&self.files)?;
         self.resource_limits.validate()?;
         self.security_profile.validate()
@@ -422,6 +429,38 @@ fn check_relative_path(field: &str, path: &str) -> Result<(), ManifestError> {
     Ok(())
 }
 
+/// Checks `input_schemas`: each names a provided capability and is an
+/// object schema (MCP tools take a JSON object).
+fn check_input_schemas(
+    schemas: &BTreeMap<CapabilityName, serde_json::Value>,
+    provided: &[CapabilityName],
+) -> Result<(), ManifestError> {
+    for (capability, schema) in schemas {
+        let field = format!("input_schemas[\"{capability}\"]");
+        if !provided.contains(capability) {
+            return Err(ManifestError::new(
+                &field,
+                format!(
+                    "\"{capability}\" is not one of provided_capabilities; give schemas only for the capabilities the plugin serves"
+                ),
+            ));
+        }
+        let Some(object) = schema.as_object() else {
+            return Err(ManifestError::new(
+                &field,
+                "give a JSON Schema object, e.g. {\"type\": \"object\", \"properties\": {...}}",
+            ));
+        };
+        if object.get("type").and_then(|t| t.as_str()) != Some("object") {
+            return Err(ManifestError::new(
+                &field,
+                "a capability's input is a JSON object: the schema needs \"type\": \"object\"",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the `files` list: safe relative paths (never the manifest or its
 /// signature, which the list cannot cover) mapped to lowercase hex SHA-256.
 fn check_files(files: &BTreeMap<String, String>) -> Result<(), ManifestError> {
@@ -528,6 +567,9 @@ fn field_hint(name: &str) -> &'static str {
         }
         "require_code_signing" | "sandbox_enabled" => "give true or false",
         "resource_limits" | "security_profile" => "give an object with the documented fields",
+        "input_schemas" => {
+            "give an object of capability name to JSON Schema, e.g. {\"text.stats\": {\"type\": \"object\"}}"
+        }
         "files" => {
             "give an object of package-relative path to lowercase hex SHA-256 (signing writes it)"
         }
@@ -538,6 +580,36 @@ fn field_hint(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_schemas_are_object_schemas_of_provided_capabilities() {
+        let schema =
+            serde_json::json!({"type": "object", "properties": {"text": {"type": "string"}}});
+        let m = parse(&with(
+            "input_schemas",
+            serde_json::json!({"text.summarize": schema.clone()}),
+        ))
+        .expect("valid schema");
+        assert_eq!(m.input_schemas.len(), 1);
+        assert!(parse(&base()).expect("no schemas").input_schemas.is_empty());
+        let foreign = parse(&with(
+            "input_schemas",
+            serde_json::json!({"text.stats": schema}),
+        ))
+        .expect_err("not provided");
+        assert_eq!(foreign.field, "input_schemas[\"text.stats\"]");
+        for bad in [
+            serde_json::json!({"type": "string"}),
+            serde_json::json!([1]),
+        ] {
+            let err = parse(&with(
+                "input_schemas",
+                serde_json::json!({"text.summarize": bad}),
+            ))
+            .expect_err("not an object schema");
+            assert_eq!(err.field, "input_schemas[\"text.summarize\"]");
+        }
+    }
 
     fn base() -> serde_json::Value {
         serde_json::json!({
@@ -599,7 +671,7 @@ mod tests {
             ),
             (
                 with("colour", "red".into()),
-                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`, `files`; remove it or correct its spelling",
+                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`, `input_schemas`, `files`; remove it or correct its spelling",
             ),
             (
                 with("entry_point", "../x.wasm".into()),

@@ -1,4 +1,4 @@
-//! The call path shared by HTTP, the CLI and (later) MCP: route (with the
+//! The call path shared by HTTP, the CLI and MCP: route (with the
 //! rollout's sticky split or shadow mirror), call, record.
 
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use selfup_store::telemetry::{InputSample, TelemetrySink};
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
+use crate::metrics::{CallMetrics, Observation};
 use crate::router::{RolloutTarget, RouteTarget, Router};
 use crate::subject::subject_hash;
 
@@ -66,6 +67,7 @@ pub struct Dispatcher {
     calls: AtomicU64,
     shadow_permits: Arc<Semaphore>,
     shadow_skipped: AtomicU64,
+    metrics: Arc<CallMetrics>,
 }
 
 impl Dispatcher {
@@ -79,6 +81,7 @@ impl Dispatcher {
             calls: AtomicU64::new(0),
             shadow_permits: Arc::new(Semaphore::new(MAX_SHADOW_IN_FLIGHT)),
             shadow_skipped: AtomicU64::new(0),
+            metrics: Arc::new(CallMetrics::default()),
         }
     }
 
@@ -96,6 +99,11 @@ impl Dispatcher {
     /// The telemetry sink.
     pub fn telemetry(&self) -> &TelemetrySink {
         &self.telemetry
+    }
+
+    /// The call metrics (`GET /metrics`), recorded on every call.
+    pub fn metrics(&self) -> &Arc<CallMetrics> {
+        &self.metrics
     }
 
     /// Requests not mirrored to a shadow candidate because too many
@@ -180,6 +188,17 @@ impl Dispatcher {
         outcome: &CallOutcome,
         experiment: Option<ExperimentTag>,
     ) {
+        match (&outcome.plugin, &outcome.version) {
+            (Some(plugin), Some(version)) => self.metrics.observe(Observation {
+                capability,
+                plugin,
+                version,
+                arm: experiment.map(|t| t.arm),
+                error: outcome.output.as_ref().err().map(|e| e.kind),
+                latency_us: outcome.cost.latency_us,
+            }),
+            _ => self.metrics.observe_unserved(),
+        }
         self.telemetry.record_call(CallRecord {
             ts_ms,
             capability: capability.to_owned(),
@@ -221,6 +240,7 @@ impl Dispatcher {
             Err(e) => Err(e.kind),
         };
         let telemetry = self.telemetry.clone();
+        let metrics = self.metrics.clone();
         let spawned = tokio::runtime::Handle::try_current().map(|handle| {
             handle.spawn(async move {
                 let _permit = permit;
@@ -233,6 +253,14 @@ impl Dispatcher {
                     mismatch: Some(shadow != live),
                     ..base_tag
                 };
+                metrics.observe(Observation {
+                    capability: &capability,
+                    plugin: &candidate.plugin,
+                    version: &candidate.version,
+                    arm: Some(Arm::Shadow),
+                    error: outcome.output.as_ref().err().map(|e| e.kind),
+                    latency_us: outcome.cost.latency_us,
+                });
                 telemetry.record_call(CallRecord {
                     ts_ms,
                     capability,

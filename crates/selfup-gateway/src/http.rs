@@ -4,7 +4,10 @@
 //!   `{"output", "plugin", "version", "latency_ms"}`, or
 //!   `{"error": {"kind", "message"}}` with a status fitting the kind;
 //! - `GET /v1/capabilities`, `GET /v1/plugins`, `GET /healthz`;
-//! - `POST /v1/events`: what the agent reports about itself.
+//! - `GET /metrics`: Prometheus metrics (see [`crate::metrics`]);
+//! - `POST /v1/events`: what the agent reports about itself;
+//! - `/mcp`: MCP over streamable HTTP, the capabilities as tools (see
+//!   [`crate::mcp`]).
 //!
 //! Endpoints that change state need `Authorization: Bearer <token>` (see
 //! `selfup token create`); every endpoint is rate-limited per client.
@@ -27,6 +30,7 @@ use selfup_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::dispatch::Dispatcher;
 use crate::limits::{RateLimiter, constant_time_eq};
@@ -53,6 +57,12 @@ pub struct AppState {
 /// The HTTP routes over `state`: calls and listings are open; everything
 /// that changes state is behind the bearer-token check.
 pub fn routes(state: AppState) -> HttpRouter {
+    routes_with_mcp_cancel(state, CancellationToken::new())
+}
+
+/// [`routes`], with `mcp_cancel` ending every open MCP stream (a graceful
+/// shutdown waits for open connections).
+pub fn routes_with_mcp_cancel(state: AppState, mcp_cancel: CancellationToken) -> HttpRouter {
     let protected = crate::lifecycle::write_routes()
         .route("/v1/events", post(post_event))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
@@ -61,7 +71,13 @@ pub fn routes(state: AppState) -> HttpRouter {
         .route("/v1/capabilities", get(list_capabilities))
         .route("/v1/plugins", get(list_plugins))
         .route("/healthz", get(healthz))
+        .route_service(
+            "/mcp",
+            crate::mcp::http_service(state.dispatcher.clone(), mcp_cancel),
+        )
+        .route("/metrics", get(crate::metrics::scrape::metrics))
         .merge(crate::lifecycle::read_routes())
+        .merge(crate::dashboard::routes())
         .merge(protected)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -143,9 +159,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let refresher = tokio::spawn(refresh_loop(state.clone(), refresh_every));
+    let mcp_cancel = CancellationToken::new();
+    let shutdown = {
+        let mcp_cancel = mcp_cancel.clone();
+        async move {
+            shutdown.await;
+            mcp_cancel.cancel();
+        }
+    };
     let result = axum::serve(
         listener,
-        routes(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        routes_with_mcp_cancel(state.clone(), mcp_cancel)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;

@@ -6,11 +6,14 @@
 //! reloading when the registry generation moves. Every call, served or
 //! not, writes one telemetry record without waiting for disk.
 
+pub mod dashboard;
 pub mod dispatch;
 pub mod http;
 pub mod lifecycle;
 pub mod limits;
 pub mod loader;
+pub mod mcp;
+pub mod metrics;
 pub mod router;
 pub mod subject;
 

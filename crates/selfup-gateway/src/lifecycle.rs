@@ -71,6 +71,19 @@ pub trait LifecycleApi: Send + Sync {
         package: Vec<u8>,
         activate: bool,
     ) -> BoxFuture<'_, Result<serde_json::Value, LifecycleError>>;
+    /// The capability gaps now, with what would close them (the dashboard).
+    fn gaps(&self) -> BoxFuture<'_, Result<serde_json::Value, LifecycleError>> {
+        Box::pin(async { Err(LifecycleError::Refused("no gap analysis here".to_owned())) })
+    }
+    /// The current look at an in-flight upgrade's gates, not recorded, and
+    /// the stages it goes through (the dashboard).
+    fn current_gates(&self, id: i64) -> BoxFuture<'_, Result<serde_json::Value, LifecycleError>> {
+        Box::pin(async move {
+            Err(LifecycleError::Refused(format!(
+                "no gate evaluation here for upgrade {id}"
+            )))
+        })
+    }
 }
 
 fn failure(e: LifecycleError) -> ApiError {

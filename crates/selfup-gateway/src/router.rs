@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+use selfup_core::manifest::PluginManifest;
 use selfup_plugins::RunningPlugin;
 use selfup_store::registry::Route;
 use selfup_store::{Store, StoreError};
+use tokio::sync::watch;
 
 use crate::loader::PluginLoader;
 
@@ -19,6 +21,8 @@ pub struct RouteTarget {
     pub plugin: Arc<str>,
     /// Its version.
     pub version: Arc<str>,
+    /// Its manifest (description, input schemas).
+    pub manifest: Arc<PluginManifest>,
     /// The running plugin, or why it could not be loaded.
     pub runner: Result<Arc<dyn RunningPlugin>, Arc<str>>,
 }
@@ -80,6 +84,8 @@ pub struct Router {
     table: ArcSwap<RoutingTable>,
     /// Loaded plugins by `name@version#hash`, reused across reloads.
     loaded: Mutex<HashMap<String, Arc<dyn RunningPlugin>>>,
+    /// The generation of the table in use, for those who watch for changes.
+    changes: watch::Sender<Option<i64>>,
 }
 
 impl Router {
@@ -89,7 +95,15 @@ impl Router {
             loader,
             table: ArcSwap::from_pointee(RoutingTable::default()),
             loaded: Mutex::new(HashMap::new()),
+            changes: watch::Sender::new(None),
         }
+    }
+
+    /// Changes of the routing table: the receiver sees the registry
+    /// generation of each new table (the MCP server tells its clients that
+    /// the list of tools changed).
+    pub fn subscribe(&self) -> watch::Receiver<Option<i64>> {
+        self.changes.subscribe()
     }
 
     /// The current routing table.
@@ -128,6 +142,7 @@ impl Router {
             RouteTarget {
                 plugin: Arc::from(route.manifest.name.as_str()),
                 version: Arc::from(route.manifest.version.to_string()),
+                manifest: route.manifest.clone(),
                 runner,
             }
         };
@@ -175,6 +190,7 @@ impl Router {
             routes: table,
             generation: Some(generation),
         }));
+        self.changes.send_replace(Some(generation));
         Ok(retired)
     }
 

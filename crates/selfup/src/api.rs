@@ -18,7 +18,8 @@ pub struct LoopApi {
     pub orchestrator: Arc<Orchestrator>,
 }
 
-fn store_error(e: StoreError) -> LifecycleError {
+/// A store failure, for the gateway.
+pub(crate) fn store_error(e: StoreError) -> LifecycleError {
     LifecycleError::Failed(e.to_string())
 }
 
@@ -35,7 +36,17 @@ fn loop_error(e: OrchestratorError) -> LifecycleError {
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, LifecycleError> {
+/// Runs `f` on the blocking pool (store reads and statistics).
+async fn on_blocking_pool(
+    f: impl FnOnce() -> Result<serde_json::Value, LifecycleError> + Send + 'static,
+) -> Result<serde_json::Value, LifecycleError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| LifecycleError::Failed(format!("the task failed: {e}")))?
+}
+
+/// Converts to JSON for the gateway.
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, LifecycleError> {
     serde_json::to_value(value).map_err(|e| LifecycleError::Failed(e.to_string()))
 }
 
@@ -90,15 +101,35 @@ impl LifecycleApi for LoopApi {
     fn experiment(&self, id: i64) -> BoxFuture<'_, Result<serde_json::Value, LifecycleError>> {
         Box::pin(async move {
             let upgrade = self.upgrade(id)?;
-            let ctx = self.orchestrator.context();
-            json(
-                &analyse(
-                    &ctx.store,
-                    &upgrade,
-                    ctx.config.ab_testing.default_significance_level,
+            let orchestrator = self.orchestrator.clone();
+            on_blocking_pool(move || {
+                let ctx = orchestrator.context();
+                json(
+                    &analyse(
+                        &ctx.store,
+                        &upgrade,
+                        ctx.config.ab_testing.default_significance_level,
+                    )
+                    .map_err(store_error)?,
                 )
-                .map_err(store_error)?,
-            )
+            })
+            .await
+        })
+    }
+
+    fn gaps(&self) -> BoxFuture<'_, Result<serde_json::Value, LifecycleError>> {
+        Box::pin(async move {
+            let catalog = self.orchestrator.load_catalog().await.map_err(loop_error)?;
+            let orchestrator = self.orchestrator.clone();
+            on_blocking_pool(move || crate::dashboard::gaps(&orchestrator, &catalog)).await
+        })
+    }
+
+    fn current_gates(&self, id: i64) -> BoxFuture<'_, Result<serde_json::Value, LifecycleError>> {
+        Box::pin(async move {
+            self.upgrade(id)?;
+            let orchestrator = self.orchestrator.clone();
+            on_blocking_pool(move || crate::dashboard::current_gates(&orchestrator, id)).await
         })
     }
 

@@ -43,6 +43,9 @@ pub enum Command {
     Plugin(PluginCommand),
     /// Serve the HTTP gateway.
     Serve(ServeArgs),
+    /// Serve MCP on stdin/stdout (for an agent that starts selfup as an MCP
+    /// server); logs go to stderr.
+    Mcp,
     /// Read the telemetry.
     #[command(subcommand)]
     Telemetry(TelemetryCommand),
@@ -79,6 +82,9 @@ pub enum Command {
     /// Statistics calculator: the tests the rollout gates use.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Check the service, store, plugins, recent rollbacks, disk and logs,
+    /// and say what to do about each problem (exit 0 ok, 1 warnings, 2 failures).
+    Doctor(DoctorArgs),
     /// Run the demo: a fresh home, the example plugins, a simulated agent
     /// workload over HTTP, and the telemetry summary.
     Demo(DemoArgs),
@@ -225,6 +231,10 @@ pub struct DemoArgs {
     /// loopback and passes it here.
     #[arg(long, value_name = "URL")]
     pub llm_base_url: Option<String>,
+    /// Write the HTML report here (default: report.html in --keep-home,
+    /// else selfup-demo-report.html in the temporary directory).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 /// `selfup stats …` (two-sided tests; `--json` prints the result as JSON).
@@ -336,6 +346,14 @@ pub enum StatsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `selfup doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `selfup run`

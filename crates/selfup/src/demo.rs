@@ -224,6 +224,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         .build()?;
     let mut tally = workload::Tally::default();
     let hours = args.days * 24;
+    let mut timeline: Vec<Change> = Vec::new();
     for hour in 0..hours {
         // The agent's habits change: from day 2 on it also reads request ids.
         let phase = workload::Phase {
@@ -241,6 +242,11 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
             orchestrator.tick().await?
         };
         print_timeline(t0, &changes);
+        timeline.extend(
+            changes
+                .into_iter()
+                .filter(|c| !c.text.starts_with("waits:")),
+        );
     }
     let _ = stop_tx.send(());
     server.await.context("the gateway task failed")??;
@@ -289,6 +295,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     println!(
         "\nevidence (per stage, candidate − incumbent; the gates decided with sequential tests):"
     );
+    let mut experiments = Vec::new();
     for u in &upgrades {
         let report = analyse(&store, u, config.ab_testing.default_significance_level)?;
         println!("  upgrade {} {}:", u.id, report.title);
@@ -324,6 +331,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
                 ))
             );
         }
+        experiments.push(report);
     }
     println!("\ntelemetry summary:");
     print!("{}", indent(&render(&store.telemetry_summary(0)?)));
@@ -341,6 +349,25 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
     for (intent, count) in by_intent {
         println!("  {count:>5}  {intent}");
     }
+    let report_path = report::report_path(args.report.as_deref(), args.keep_home.as_deref());
+    report::write(
+        report::ReportInput {
+            store: &store,
+            orchestrator: &orchestrator,
+            started_ms: t0,
+            ended_ms: clock.now_ms(),
+            timeline: &timeline,
+            experiments: &experiments,
+            subtitle: format!(
+                "{} simulated days, {} calls per hour; {} calls answered, {} failed, {} unmet requests",
+                args.days, args.calls_per_hour, tally.answered, tally.failed, tally.unmet
+            ),
+        },
+        &report_path,
+    )
+    .await
+    .with_context(|| format!("cannot write the report to {}", report_path.display()))?;
+    println!("\nreport: {}", report_path.display());
     println!(
         "\n{} simulated days in {:.1}s of real time; home {}",
         args.days,
@@ -411,4 +438,5 @@ fn package_path(dir: &Path, package: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
+mod report;
 mod workload;

@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod commands;
 mod context;
+mod dashboard;
 mod demo;
 mod exit;
 mod format;
@@ -46,7 +47,8 @@ fn main() -> ExitCode {
 
 fn init_tracing(command: &Command) {
     let default = match command {
-        Command::Serve(_) | Command::Run(_) => "info",
+        // rmcp logs every MCP request at info.
+        Command::Serve(_) | Command::Run(_) => "info,rmcp=warn",
         // One-shot commands report their outcome themselves.
         _ => "error",
     };
@@ -68,6 +70,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo(args) = &cli.command {
         return demo::run(args).await;
     }
+    if let Command::Doctor(args) = &cli.command {
+        return commands::doctor::run(&cli.global, args).await;
+    }
     if let Command::Stats(command) = &cli.command {
         return commands::stats::run(command);
     }
@@ -88,6 +93,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(ConfigCommand::Show) => commands::config::show(&ctx),
         Command::Config(ConfigCommand::Check { .. })
         | Command::Demo(_)
+        | Command::Doctor(_)
         | Command::Stats(_)
         | Command::Keygen(_)
         | Command::Plugin(PluginCommand::Sign { .. }) => Ok(()),
@@ -116,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             subject,
         }) => commands::plugin::call(&ctx, &capability, &input, &subject).await,
         Command::Serve(args) => commands::serve::serve(&ctx, args.bind).await,
+        Command::Mcp => commands::mcp::run(&ctx).await,
         Command::Run(args) => commands::serve::run(&ctx, args.bind, args.loop_only).await,
         Command::Cycle => commands::lifecycle::cycle(&ctx).await,
         Command::Token(command) => commands::token::run(&ctx, &command),

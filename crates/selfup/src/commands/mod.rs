@@ -2,7 +2,9 @@
 
 pub mod config;
 pub mod discovery;
+pub mod doctor;
 pub mod lifecycle;
+pub mod mcp;
 pub mod patterns_scan;
 pub mod plugin;
 pub mod serve;
