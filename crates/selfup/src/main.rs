@@ -8,6 +8,7 @@ mod dashboard;
 mod demo;
 mod exit;
 mod format;
+mod logging;
 mod table;
 
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ use crate::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(&cli.command);
+    init_tracing(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,22 +46,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(command: &Command) {
-    let default = match command {
-        // rmcp logs every MCP request at info.
-        Command::Serve(_) | Command::Run(_) => "info,rmcp=warn",
-        // One-shot commands report their outcome themselves.
-        _ => "error",
-    };
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("NO_COLOR").is_none();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SELFUP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .try_init();
+fn init_tracing(cli: &Cli) {
+    // One-shot commands report their outcome themselves; the long-running
+    // ones log (rmcp logs every MCP request at info) to stderr and to the
+    // configured log file.
+    match &cli.command {
+        Command::Serve(_) | Command::Run(_) => {
+            // A configuration that does not load is reported by `run`.
+            let file = Context::load(&cli.global).ok().map(|ctx| {
+                logging::FileLog::from_config(
+                    &ctx.config.self_upgrading_loop.logging,
+                    ctx.home.root(),
+                )
+            });
+            logging::init("info,rmcp=warn", file);
+        }
+        _ => logging::init("error", None),
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

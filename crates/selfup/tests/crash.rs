@@ -315,4 +315,9 @@ async fn sigkill_at_every_step_leaves_a_consistent_store_and_the_upgrade_complet
     );
     assert_eq!(check_consistent(home.path(), &acked_now), "completed");
     assert_eq!(killed_in, KILL_AT, "killed in each state in turn");
+    // Every run also logged to logging.file, in the home by default.
+    let log = std::fs::read_to_string(home.path().join("logs/self_upgrading_loop.log"))
+        .expect("the log file");
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!log.contains("\u{1b}["), "no colour codes in the file");
 }

@@ -8,12 +8,14 @@ use super::size::{human_bytes, tree_size};
 /// Above this, the log directory is warned about.
 const WARN_BYTES: u64 = 1024 * 1024 * 1024;
 
-/// The log check: selfup logs to stderr (the journal under systemd); the
-/// home's `logs/` directory is where an operator redirects them to.
+/// The log check: `selfup run` and `serve` log to stderr (the journal
+/// under systemd) and to `logging.file`, by default in the home's `logs/`,
+/// rotated by size (`logging.max_size_mb`, `backup_count`).
 pub fn check(home: &Home) -> Check {
     let dir = home.logs_dir();
-    let where_ =
-        "selfup logs to stderr (under systemd: `journalctl -u selfup.service`; level: SELFUP_LOG)";
+    let where_ = "selfup run and serve log to stderr (under systemd: `journalctl -u selfup.service`) \
+                  and to logging.file (by default logs/self_upgrading_loop.log in the home, rotated \
+                  at logging.max_size_mb; level: logging.level or SELFUP_LOG)";
     if !dir.is_dir() {
         return Check::ok(
             "logs",
@@ -31,7 +33,7 @@ pub fn check(home: &Home) -> Check {
             "logs",
             finding,
             format!(
-                "rotate or delete old files in {} (e.g. with logrotate)",
+                "lower logging.max_size_mb or logging.backup_count, or delete old files in {}",
                 dir.display()
             ),
         )
