@@ -74,6 +74,8 @@ pub enum Command {
     Specs(SpecsCommand),
     /// The notification delivery log (webhooks and email), newest first.
     Notifications(NotificationsArgs),
+    /// selfup as a system service (systemd on Linux).
+    Service(ServiceArgs),
     /// Make a key pair for signing packages (minisign format).
     Keygen(KeygenArgs),
     /// API tokens for the endpoints that change state.
@@ -560,6 +562,44 @@ pub struct PatternsScanArgs {
     /// Patterns shown in the report (0: all; JSON always has all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+}
+
+/// `selfup service`
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ServiceCommand,
+}
+
+/// `selfup service …`
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Install the service running `selfup run` on this home (and enable and
+    /// start it when windows.service.start_type is auto).
+    Install {
+        /// Print the systemd unit instead of installing it.
+        #[arg(long)]
+        print: bool,
+        /// Write the unit here instead of /etc/systemd/system.
+        #[arg(long, value_name = "DIR")]
+        unit_dir: Option<PathBuf>,
+        /// Only write the unit: no systemctl daemon-reload, enable or start.
+        #[arg(long)]
+        no_enable: bool,
+    },
+    /// Stop, disable and remove the service (the home and its data stay).
+    Uninstall {
+        /// The directory the unit was written to with --unit-dir (no systemctl).
+        #[arg(long, value_name = "DIR")]
+        unit_dir: Option<PathBuf>,
+    },
+    /// Start the service.
+    Start,
+    /// Stop the service (selfup finishes the current transaction first).
+    Stop,
+    /// Whether the service runs (exit 1 when it does not).
+    Status,
 }
 
 /// `selfup notifications`

@@ -136,6 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gaps(args) => commands::discovery::gaps(&ctx, &args).await,
         Command::Specs(command) => commands::specs::run(&ctx, &command),
         Command::Notifications(args) => commands::specs::notifications(&ctx, &args),
+        Command::Service(args) => commands::service::run(&ctx, &args),
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

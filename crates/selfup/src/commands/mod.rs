@@ -8,6 +8,7 @@ pub mod mcp;
 pub mod patterns_scan;
 pub mod plugin;
 pub mod serve;
+pub mod service;
 pub mod signing;
 pub mod specs;
 pub mod stats;
