@@ -182,13 +182,17 @@ pub fn install(
         })?
         .staged_at
         .clone();
-    let bytes =
-        std::fs::read(&entry).map_err(|e| store_error(StoreError::io("reading", &entry, e)))?;
-    host.check_component(&bytes)
-        .map_err(|source| InstallError::Component {
-            id: id.clone(),
-            source,
-        })?;
+    // A process plugin's entry point is a program or script, not a
+    // component: it is checked when it starts (the MCP handshake).
+    if manifest.runtime == selfup_core::manifest::Runtime::Wasm {
+        let bytes =
+            std::fs::read(&entry).map_err(|e| store_error(StoreError::io("reading", &entry, e)))?;
+        host.check_component(&bytes)
+            .map_err(|source| InstallError::Component {
+                id: id.clone(),
+                source,
+            })?;
+    }
 
     let artifacts = ArtifactStore::new(home.artifacts_dir());
     let mut created = Vec::new();

@@ -119,8 +119,15 @@ impl TestHome {
 
     /// Starts `selfup serve` on an ephemeral loopback port.
     pub fn serve(&self) -> Gateway {
-        let mut child = self
-            .command(&["serve", "--bind", "127.0.0.1:0"])
+        self.serve_with(|_| {})
+    }
+
+    /// Starts `selfup serve` on an ephemeral loopback port, its command
+    /// changed by `configure` first (e.g. its environment).
+    pub fn serve_with(&self, configure: impl FnOnce(&mut Command)) -> Gateway {
+        let mut command = self.command(&["serve", "--bind", "127.0.0.1:0"]);
+        configure(&mut command);
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -1,0 +1,152 @@
+//! The command line and environment of a process plugin.
+//!
+//! No shell and no argument parsing: the entry point is a package-relative
+//! path. A file whose extension the host has an interpreter for (`.py` →
+//! `python3`, `.js`/`.mjs`/`.cjs` → `node`, found on the host's `PATH`
+//! when it starts) runs as `<interpreter> <entry point>`; any other file is
+//! executed itself and must be executable code inside the package. The
+//! environment is scrubbed: `PATH`, `HOME` (the plugin's private data
+//! directory), `TMPDIR` (a directory inside it) and `LANG`, nothing else.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use super::ProcessError;
+
+/// `PATH` as the plugin process sees it.
+pub const PLUGIN_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+/// `LANG` as the plugin process sees it.
+pub const PLUGIN_LANG: &str = "C.UTF-8";
+
+/// Interpreters by file extension (without the dot).
+pub type Interpreters = BTreeMap<String, PathBuf>;
+
+/// The interpreters found on this process's `PATH`: `python3` for `py`,
+/// `node` for `js`, `mjs` and `cjs`.
+pub fn default_interpreters() -> Interpreters {
+    let mut map = Interpreters::new();
+    if let Some(python) = find_on_path("python3") {
+        map.insert("py".into(), python);
+    }
+    if let Some(node) = find_on_path("node") {
+        for ext in ["js", "mjs", "cjs"] {
+            map.insert(ext.into(), node.clone());
+        }
+    }
+    map
+}
+
+/// The first executable file called `name` in the directories of `PATH`.
+pub fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// What to execute: the program and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The program (absolute).
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// The interpreter's installation prefixes (the parent of its `bin`
+    /// directory, as named and with symbolic links resolved: a virtual
+    /// environment and the installation it links to), which the sandbox
+    /// lets it read; empty for a program inside the package.
+    pub interpreter_prefixes: Vec<PathBuf>,
+}
+
+/// How to run `entry_point` of the package unpacked in `package_dir`.
+pub fn launch(
+    entry_point: &str,
+    package_dir: &Path,
+    interpreters: &Interpreters,
+) -> Result<Launch, ProcessError> {
+    let script = package_dir.join(entry_point);
+    let extension = Path::new(entry_point)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    if let Some(interpreter) = interpreters.get(extension) {
+        let prefix = |p: &Path| p.parent().and_then(Path::parent).map(Path::to_path_buf);
+        let mut prefixes: Vec<PathBuf> = prefix(interpreter).into_iter().collect();
+        if let Some(real) = interpreter.canonicalize().ok().as_deref().and_then(prefix)
+            && !prefixes.contains(&real)
+        {
+            prefixes.push(real);
+        }
+        return Ok(Launch {
+            program: interpreter.clone(),
+            args: vec![script.into_os_string()],
+            interpreter_prefixes: prefixes,
+        });
+    }
+    if ["py", "js", "mjs", "cjs"].contains(&extension) {
+        return Err(ProcessError::NoInterpreter {
+            entry_point: entry_point.to_owned(),
+            extension: extension.to_owned(),
+            allowed: interpreters.keys().cloned().collect::<Vec<_>>().join(", "),
+        });
+    }
+    Ok(Launch {
+        program: script,
+        args: Vec::new(),
+        interpreter_prefixes: Vec::new(),
+    })
+}
+
+/// The whole environment of the plugin process.
+pub fn environment(data_dir: &Path) -> Vec<(&'static str, OsString)> {
+    vec![
+        ("PATH", PLUGIN_PATH.into()),
+        ("HOME", data_dir.as_os_str().to_owned()),
+        ("TMPDIR", data_dir.join("tmp").into_os_string()),
+        ("LANG", PLUGIN_LANG.into()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_run_under_their_interpreter_and_binaries_directly() {
+        let interpreters =
+            Interpreters::from([("py".into(), PathBuf::from("/opt/py/bin/python3"))]);
+        let pkg = Path::new("/pkg");
+        let py = launch("srv/server.py", pkg, &interpreters).expect("py");
+        assert_eq!(py.program, PathBuf::from("/opt/py/bin/python3"));
+        assert_eq!(py.args, vec![OsString::from("/pkg/srv/server.py")]);
+        assert_eq!(py.interpreter_prefixes, vec![PathBuf::from("/opt/py")]);
+        let bin = launch("bin/server", pkg, &interpreters).expect("bin");
+        assert_eq!(bin.program, PathBuf::from("/pkg/bin/server"));
+        assert!(bin.args.is_empty());
+        let err = launch("server.js", pkg, &interpreters).expect_err("no node");
+        assert!(matches!(err, ProcessError::NoInterpreter { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_environment_is_only_path_home_tmpdir_and_lang() {
+        let env = environment(Path::new("/data/p"));
+        let names: Vec<_> = env.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["PATH", "HOME", "TMPDIR", "LANG"]);
+    }
+}

@@ -1,0 +1,24 @@
+//! The process host: plugins whose entry point is a program speaking MCP
+//! over stdio (`runtime: process`, the seed's PROCESS isolation).
+//!
+//! [`ProcessHost::load`] unpacks the package's files into a directory of
+//! their own and returns a [`ProcessPlugin`]; the process starts on the
+//! first call (or health check), under OS limits ([`limits`]), with a
+//! scrubbed environment ([`command`]). `initialize` and `tools/list` map the
+//! server's tools to the manifest's capabilities ([`tools`]); every call is
+//! a `tools/call` with the manifest's per-call timeout. A process that dies
+//! or times out is dropped and started again on the next call, with an
+//! exponential backoff after failed starts.
+
+pub mod command;
+mod error;
+mod host;
+pub mod limits;
+mod plugin;
+mod procfs;
+pub mod tools;
+
+pub use error::ProcessError;
+pub use host::{ProcessHost, ProcessHostConfig, ProcessLoadSpec};
+pub use limits::{AppliedLimits, LandlockStatus};
+pub use plugin::ProcessPlugin;
