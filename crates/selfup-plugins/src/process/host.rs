@@ -126,6 +126,9 @@ fn unpack(
             std::fs::create_dir_all(p).map_err(|e| ProcessError::io(p, e))?;
         }
         std::fs::copy(source, &target).map_err(|e| ProcessError::io(source, e))?;
+        // Permissions are Unix modes; elsewhere the files stay as copied.
+        #[cfg(not(unix))]
+        let _ = entry_point;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

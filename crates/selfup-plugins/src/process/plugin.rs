@@ -62,6 +62,8 @@ struct Supervisor {
 pub struct ProcessPlugin {
     config: Arc<ProcessHostConfig>,
     spec: ProcessLoadSpec,
+    // Only Linux starts processes so far (no Windows job objects yet).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     launch: Launch,
     supervisor: Mutex<Supervisor>,
     calls: AtomicU64,
