@@ -1,6 +1,9 @@
 //! Hostile packages: each is refused with a clear message, nothing is
 //! written outside the staging directory, and the store and the artifact
 //! directory stay byte-for-byte as they were.
+// The package-crafting helpers serve the Unix-only test below (it checks
+// symlinks and file modes); the Windows variant comes with issue 9.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
 
 mod common;
 
