@@ -13,71 +13,23 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 
 use common::TestHome;
+use common::python::{mcp_venv_python, run_ok};
 use serde_json::{Value, json};
-
-/// The SDK version the tests pin.
-const MCP_SDK_VERSION: &str = "2.3.0";
 
 /// The client script.
 fn client_script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/mcp/client.py")
 }
 
-/// The virtual environment's Python, creating the environment (and
-/// installing the SDK) the first time. `SELFUP_TEST_PYTHON` chooses the
-/// interpreter that creates it (default `python3`).
-fn python() -> PathBuf {
-    static VENV: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut venv_python = VENV.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(python) = venv_python.as_ref() {
-        return python.clone();
-    }
-    let venv =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("mcp-venv-{MCP_SDK_VERSION}"));
-    let python = if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    };
-    let marker = venv.join("selfup-installed");
-    if !marker.is_file() {
-        let _ = std::fs::remove_dir_all(&venv);
-        let base = std::env::var("SELFUP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        run_ok(Command::new(&base).args(["-m", "venv"]).arg(&venv));
-        run_ok(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &format!("mcp=={MCP_SDK_VERSION}"),
-        ]));
-        std::fs::write(&marker, MCP_SDK_VERSION).expect("venv marker");
-    }
-    *venv_python = Some(python.clone());
-    python
-}
-
-fn run_ok(command: &mut Command) -> String {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{command:?} failed with {}:\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Runs the client script with `args`; returns the JSON of its last line.
 fn client(args: &[&str]) -> Value {
-    let stdout = run_ok(Command::new(python()).arg(client_script()).args(args));
+    let stdout = run_ok(
+        Command::new(mcp_venv_python())
+            .arg(client_script())
+            .args(args),
+    );
     let last = stdout.lines().last().expect("the client printed nothing");
     serde_json::from_str(last).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
 }
@@ -245,7 +197,7 @@ fn open_sessions_hear_that_the_tools_changed() {
     let watchers: Vec<_> = ["legacy", "modern"]
         .into_iter()
         .map(|mode| {
-            let mut child = Command::new(python())
+            let mut child = Command::new(mcp_venv_python())
                 .arg(client_script())
                 .args(["watch", &url, mode])
                 .stdout(Stdio::piped())

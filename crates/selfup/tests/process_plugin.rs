@@ -16,65 +16,17 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::TestHome;
+use common::python::{mcp_venv_python, run_ok};
 use serde_json::json;
-
-/// The SDK version (the same environment as `mcp.rs`).
-const MCP_SDK_VERSION: &str = "2.3.0";
 
 /// The plugin's memory cap, in MiB.
 const MEMORY_MB: u64 = 768;
 
 /// The plugin's open-file cap.
 const OPEN_FILES: u64 = 64;
-
-/// The virtual environment's Python, creating it (and installing the SDK)
-/// the first time; `SELFUP_TEST_PYTHON` chooses the interpreter that
-/// creates it (default `python3`).
-fn venv_python() -> PathBuf {
-    static VENV: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut cached = VENV.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(python) = cached.as_ref() {
-        return python.clone();
-    }
-    let venv =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("mcp-venv-{MCP_SDK_VERSION}"));
-    let python = venv.join("bin").join("python");
-    let marker = venv.join("selfup-installed");
-    if !marker.is_file() {
-        let _ = std::fs::remove_dir_all(&venv);
-        let base = std::env::var("SELFUP_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        run_ok(Command::new(&base).args(["-m", "venv"]).arg(&venv));
-        run_ok(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &format!("mcp=={MCP_SDK_VERSION}"),
-        ]));
-        std::fs::write(&marker, MCP_SDK_VERSION).expect("venv marker");
-    }
-    *cached = Some(python.clone());
-    python
-}
-
-fn run_ok(command: &mut Command) -> String {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{command:?} failed with {}:\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Writes and signs (with the development key) package `version` of the
 /// server in `dir`; returns the package directory.
@@ -169,7 +121,7 @@ fn kernel_landlock_abi(python: &Path) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mcp_server_canary_between_two_versions_with_limits_restart_and_timeout() {
-    let python = venv_python();
+    let python = mcp_venv_python();
     let home = TestHome::new();
     let work = tempfile::tempdir().expect("tempdir");
     let v1 = package(&home, work.path(), "1.0.0");
