@@ -112,6 +112,13 @@ pub struct PluginManifest {
     /// clients see these as the tools' `inputSchema`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub input_schemas: BTreeMap<CapabilityName, serde_json::Value>,
+    /// For `runtime: process` only: the MCP tool serving each capability,
+    /// by capability, when the server's tool names do not follow the
+    /// capability names (a published server's `get_current_time` serving
+    /// `time.now`). Optional: a capability without an entry is served by
+    /// the tool named like it (`time.now`, else `time_now`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tool_names: BTreeMap<CapabilityName, String>,
     /// Every file of the package except `manifest.json` and its signature
     /// `manifest.json.minisig`: package-relative path → lowercase hex
     /// SHA-256. Signing fills it in; the signature over `manifest.json`
@@ -308,6 +315,7 @@ impl PluginManifest {
             }
         }
         check_input_schemas(&self.input_schemas, &self.provided_capabilities)?;
+        check_tool_names(&self.tool_names, &self.provided_capabilities, self.runtime)?;
         check_files(&self.files)?;
         self.resource_limits.validate()?;
         self.security_profile.validate()
@@ -461,6 +469,58 @@ fn check_input_schemas(
     Ok(())
 }
 
+/// Longest MCP tool name accepted in `tool_names` (the MCP specification's
+/// limit for tool names).
+pub const MAX_TOOL_NAME_CHARS: usize = 128;
+
+/// Checks `tool_names`: only for process plugins, each key a provided
+/// capability, each value a plausible MCP tool name (1–128 characters, no
+/// whitespace or control characters).
+fn check_tool_names(
+    names: &BTreeMap<CapabilityName, String>,
+    provided: &[CapabilityName],
+    runtime: Runtime,
+) -> Result<(), ManifestError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    if runtime != Runtime::Process {
+        return Err(ManifestError::new(
+            "tool_names",
+            "it maps capabilities to MCP tools, which only \"runtime\": \"process\" plugins have; remove it (a wasm plugin serves its capabilities by name)",
+        ));
+    }
+    for (capability, tool) in names {
+        let field = format!("tool_names[\"{capability}\"]");
+        if !provided.contains(capability) {
+            return Err(ManifestError::new(
+                &field,
+                format!(
+                    "\"{capability}\" is not one of provided_capabilities; name tools only for the capabilities the plugin serves"
+                ),
+            ));
+        }
+        let chars = tool.chars().count();
+        if chars == 0 || chars > MAX_TOOL_NAME_CHARS {
+            return Err(ManifestError::new(
+                &field,
+                format!(
+                    "a tool name has 1 to {MAX_TOOL_NAME_CHARS} characters; give the name the server lists in tools/list, e.g. \"get_current_time\""
+                ),
+            ));
+        }
+        if tool.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ManifestError::new(
+                &field,
+                format!(
+                    "{tool:?} contains whitespace or a control character; give the name the server lists in tools/list, e.g. \"get_current_time\""
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the `files` list: safe relative paths (never the manifest or its
 /// signature, which the list cannot cover) mapped to lowercase hex SHA-256.
 fn check_files(files: &BTreeMap<String, String>) -> Result<(), ManifestError> {
@@ -533,8 +593,15 @@ fn from_serde_error(err: serde_path_to_error::Error<serde_json::Error>) -> Manif
         };
         (field, format!("{text}; remove it or correct its spelling"))
     } else {
-        let name = path.rsplit('.').next().unwrap_or_default();
-        let name = name.split('[').next().unwrap_or_default();
+        // In a map keyed by name (`tool_names.text.summarize`) the keys are
+        // not fields: the hint is the map's.
+        let top = path.split(['.', '[']).next().unwrap_or_default();
+        let name = if KEYED_MAPS.contains(&top) {
+            top
+        } else {
+            let last = path.rsplit('.').next().unwrap_or_default();
+            last.split('[').next().unwrap_or_default()
+        };
         (path.clone(), format!("{text}; {}", field_hint(name)))
     };
     let field = if field == "." { String::new() } else { field };
@@ -544,6 +611,9 @@ fn from_serde_error(err: serde_path_to_error::Error<serde_json::Error>) -> Manif
         position,
     }
 }
+
+/// Top-level fields that map names (capabilities, plugins, paths) to values.
+const KEYED_MAPS: [&str; 4] = ["dependencies", "input_schemas", "tool_names", "files"];
 
 /// What a field holds, for error messages.
 fn field_hint(name: &str) -> &'static str {
@@ -569,6 +639,9 @@ fn field_hint(name: &str) -> &'static str {
         "resource_limits" | "security_profile" => "give an object with the documented fields",
         "input_schemas" => {
             "give an object of capability name to JSON Schema, e.g. {\"text.stats\": {\"type\": \"object\"}}"
+        }
+        "tool_names" => {
+            "give an object of capability name to MCP tool name, e.g. {\"time.now\": \"get_current_time\"}"
         }
         "files" => {
             "give an object of package-relative path to lowercase hex SHA-256 (signing writes it)"
@@ -609,6 +682,64 @@ mod tests {
             .expect_err("not an object schema");
             assert_eq!(err.field, "input_schemas[\"text.summarize\"]");
         }
+    }
+
+    #[test]
+    fn tool_names_map_provided_capabilities_of_process_plugins() {
+        let process = |names: serde_json::Value| {
+            let mut v = with("tool_names", names);
+            v["runtime"] = "process".into();
+            v["entry_point"] = "server.py".into();
+            parse(&v)
+        };
+        let m = process(serde_json::json!({"text.summarize": "summarize_text"})).expect("valid");
+        let capability = CapabilityName::new("text.summarize").expect("name");
+        assert_eq!(m.tool_names[&capability], "summarize_text");
+        let text = serde_json::to_string(&m).expect("json");
+        assert_eq!(
+            PluginManifest::from_json(text.as_bytes()).expect("again"),
+            m
+        );
+        let plain = serde_json::to_string(&parse(&base()).expect("valid")).expect("json");
+        assert!(!plain.contains("tool_names"), "{plain}");
+
+        let wasm = parse(&with(
+            "tool_names",
+            serde_json::json!({"text.summarize": "summarize_text"}),
+        ))
+        .expect_err("wasm has no tools");
+        assert_eq!(
+            wasm.to_string(),
+            "manifest.json: field `tool_names`: it maps capabilities to MCP tools, which only \"runtime\": \"process\" plugins have; remove it (a wasm plugin serves its capabilities by name)"
+        );
+        let cases = [
+            (
+                serde_json::json!({"text.stats": "stats"}),
+                "manifest.json: field `tool_names[\"text.stats\"]`: \"text.stats\" is not one of provided_capabilities; name tools only for the capabilities the plugin serves",
+            ),
+            (
+                serde_json::json!({"text.summarize": ""}),
+                "manifest.json: field `tool_names[\"text.summarize\"]`: a tool name has 1 to 128 characters; give the name the server lists in tools/list, e.g. \"get_current_time\"",
+            ),
+            (
+                serde_json::json!({"text.summarize": "x".repeat(129)}),
+                "manifest.json: field `tool_names[\"text.summarize\"]`: a tool name has 1 to 128 characters; give the name the server lists in tools/list, e.g. \"get_current_time\"",
+            ),
+            (
+                serde_json::json!({"text.summarize": "sum marize"}),
+                "manifest.json: field `tool_names[\"text.summarize\"]`: \"sum marize\" contains whitespace or a control character; give the name the server lists in tools/list, e.g. \"get_current_time\"",
+            ),
+        ];
+        for (names, expected) in cases {
+            let err = process(names).expect_err(expected);
+            assert_eq!(err.to_string(), expected);
+        }
+        let err = process(serde_json::json!({"text.summarize": 3})).expect_err("not a string");
+        assert_eq!(err.field, "tool_names.text.summarize", "{err}");
+        assert!(
+            err.message.contains("capability name to MCP tool name"),
+            "{err}"
+        );
     }
 
     fn base() -> serde_json::Value {
@@ -671,7 +802,7 @@ mod tests {
             ),
             (
                 with("colour", "red".into()),
-                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`, `input_schemas`, `files`; remove it or correct its spelling",
+                "manifest.json:1:22: field `colour`: unknown field `colour`, expected one of `name`, `version`, `description`, `author`, `runtime`, `entry_point`, `required_capabilities`, `provided_capabilities`, `dependencies`, `resource_limits`, `security_profile`, `compensating_action`, `input_schemas`, `tool_names`, `files`; remove it or correct its spelling",
             ),
             (
                 with("entry_point", "../x.wasm".into()),
