@@ -52,6 +52,8 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
     /// The upgrade lifecycle, when the process offers it.
     pub lifecycle: Option<Arc<dyn crate::lifecycle::LifecycleApi>>,
+    /// `Host` header values `/mcp` accepts (empty: any).
+    pub mcp_allowed_hosts: Arc<[String]>,
 }
 
 /// The HTTP routes over `state`: calls and listings are open; everything
@@ -73,7 +75,11 @@ pub fn routes_with_mcp_cancel(state: AppState, mcp_cancel: CancellationToken) ->
         .route("/healthz", get(healthz))
         .route_service(
             "/mcp",
-            crate::mcp::http_service(state.dispatcher.clone(), mcp_cancel),
+            crate::mcp::http_service(
+                state.dispatcher.clone(),
+                &state.mcp_allowed_hosts,
+                mcp_cancel,
+            ),
         )
         .route("/metrics", get(crate::metrics::scrape::metrics))
         .merge(crate::lifecycle::read_routes())

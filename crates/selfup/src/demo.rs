@@ -201,6 +201,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<()> {
         lifecycle: Some(Arc::new(LoopApi {
             orchestrator: orchestrator.clone(),
         })),
+        mcp_allowed_hosts: config.gateway.mcp_allowed_hosts.clone().into(),
     };
     // The agent reports events, which change state: it needs a token.
     let token = crate::commands::token::new_token()?;

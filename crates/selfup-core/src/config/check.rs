@@ -388,6 +388,17 @@ fn check_loop(c: &mut Checker, p: &KeyPath, l: &LoopConfig) {
         );
     }
 
+    for (i, name) in l.gateway.mcp_allowed_hosts.iter().enumerate() {
+        if name.trim().is_empty() || name.contains(['/', ' ', '@']) {
+            c.rule(
+                &gw.key("mcp_allowed_hosts").index(i),
+                format!("{name:?}"),
+                format!("{name:?} is not a host name"),
+                "give a host name or address, optionally with :port (no scheme or path), e.g. \"selfup.internal:8787\"",
+            );
+        }
+    }
+
     let host = p.key("host");
     c.count(
         &host.key("max_instances_per_plugin"),

@@ -558,6 +558,10 @@ pub struct GatewayConfig {
     pub rate_limit_per_second: u32,
     /// Requests one client may make in a burst.
     pub rate_limit_burst: u32,
+    /// `Host` header values `/mcp` accepts, with or without a port (a guard
+    /// against DNS rebinding); empty accepts any. Add the names remote
+    /// clients use when `bind` is not loopback.
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 /// `self_upgrading_loop.host` (ours).

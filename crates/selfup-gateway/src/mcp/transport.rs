@@ -29,13 +29,15 @@ pub enum StdioError {
 /// The streamable HTTP endpoint over `dispatcher`. Sessions (for clients
 /// that still use the `initialize` handshake) live in memory; cancelling
 /// `cancel` ends every open stream, which a graceful shutdown needs.
-/// Only loopback `Host` headers are accepted (rmcp's guard against DNS
-/// rebinding), as the gateway binds to loopback by default.
+/// Only `Host` headers in `allowed_hosts` are accepted (rmcp's guard
+/// against DNS rebinding; empty accepts any).
 pub fn http_service(
     dispatcher: Arc<Dispatcher>,
+    allowed_hosts: &[String],
     cancel: CancellationToken,
 ) -> StreamableHttpService<McpServer, LocalSessionManager> {
     let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(allowed_hosts.iter().cloned())
         .with_cancellation_token(cancel)
         .with_max_request_body_bytes(MAX_BODY_BYTES);
     StreamableHttpService::new(

@@ -5,6 +5,7 @@
 
 mod check;
 mod disk;
+mod exposure;
 mod history;
 mod logs;
 mod plugins;
@@ -70,6 +71,7 @@ pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<()> {
 async fn checks_of(home: &Home, config: &Config) -> Vec<Check> {
     let bind: SocketAddr = config.self_upgrading_loop.gateway.bind;
     let mut checks = vec![service::gateway(bind).await];
+    checks.extend(exposure::check(&config.self_upgrading_loop.gateway));
     checks.extend(service::systemd());
     let (store_checks, readable) = store::check(home);
     checks.extend(store_checks);
