@@ -20,6 +20,7 @@ pub mod lifecycle;
 pub mod llm_engine;
 pub mod orchestrator;
 pub mod perf;
+pub mod progress;
 pub mod rollout;
 pub mod scan;
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::catalog::{Catalog, CatalogError, IndexTrust};
 use crate::decide::DecisionEngine;
 use crate::install::InstallError;
+use crate::progress::{CycleProgress, Silent};
 use crate::rollout::stats::RolloutStats;
 use selfup_plugins::signing::PublicKey;
 
@@ -108,6 +109,8 @@ pub struct Orchestrator {
     pub(crate) rollout_stats: Mutex<HashMap<i64, RolloutStats>>,
     /// Gaps already reported in the timeline, with their severity then.
     reported_gaps: Mutex<HashMap<String, selfup_core::pattern::Severity>>,
+    /// Who hears about the steps of a cycle.
+    pub(crate) progress: Arc<dyn CycleProgress + Sync>,
 }
 
 impl Orchestrator {
@@ -117,7 +120,13 @@ impl Orchestrator {
             ctx,
             rollout_stats: Mutex::new(HashMap::new()),
             reported_gaps: Mutex::new(HashMap::new()),
+            progress: Arc::new(Silent),
         }
+    }
+
+    /// Tells `progress` what each cycle is doing from now on.
+    pub fn set_progress(&mut self, progress: Arc<dyn CycleProgress + Sync>) {
+        self.progress = progress;
     }
 
     /// Takes the loop apart (to build another from what it worked with).
@@ -182,20 +191,26 @@ impl Orchestrator {
     /// retention. Returns what it did.
     pub async fn cycle(&self) -> Result<Vec<Change>, OrchestratorError> {
         let mut changes = Vec::new();
+        self.progress.step("reading the catalog");
         let catalog = self.load_catalog().await?;
         for problem in &catalog.problems {
             tracing::warn!(%problem, "catalog package skipped");
         }
         let since = self.now() - 7 * 86_400_000;
+        self.progress
+            .step("analysing runtime behaviour, usage and capability gaps");
         let gaps = self.discover(&catalog, &mut changes)?;
         self.scan_code(&mut changes).await?;
         if let Some(client) = &self.ctx.llm {
+            self.progress
+                .step("writing capability specifications for gaps (LLM)");
             let min = self.ctx.config.discovery.gap_analysis.min_gap_severity;
             changes.extend(
                 crate::generator::write_specs(&self.ctx.store, client, &gaps, min, self.now())
                     .await?,
             );
         }
+        self.progress.step("matching the catalog to the findings");
         let candidates = crate::scan::market_scan(&self.ctx.store, &catalog, since, &gaps)?;
         changes.extend(self.expire_approvals()?);
         let decided = self.decide_candidates(&candidates).await?;
@@ -204,6 +219,7 @@ impl Orchestrator {
         }
         changes.extend(decided);
         changes.extend(self.advance(&catalog).await?);
+        self.progress.step("applying retention");
         changes.extend(self.retention()?);
         Ok(changes)
     }
@@ -243,9 +259,10 @@ impl Orchestrator {
             .flat_map(|(_, patterns)| patterns.into_iter().map(|p| p.id))
             .collect();
         let options = code::ScanOptions::from_config(config);
+        self.progress.step("scanning code for clones");
+        let progress = self.progress.clone();
         let scanned =
-            tokio::task::spawn_blocking(move || code::scan(&roots, &options, &code::NoProgress))
-                .await;
+            tokio::task::spawn_blocking(move || code::scan(&roots, &options, &*progress)).await;
         let report = match scanned {
             Ok(Ok(report)) => report,
             Ok(Err(e)) => {
@@ -272,6 +289,8 @@ impl Orchestrator {
         if !new.is_empty()
             && let Some(client) = &self.ctx.llm
         {
+            self.progress
+                .step("asking the LLM about the new code patterns");
             match crate::analyser::analyse(&self.ctx.store, client, ANALYSED_PER_SCAN, now).await {
                 Ok(analysis) => changes.push(Change {
                     ts_ms: now,

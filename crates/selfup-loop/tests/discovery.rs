@@ -7,6 +7,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{World, print, test_config};
 use selfup_core::pattern::{PatternKind, Severity};
 use selfup_core::telemetry::{AgentEvent, AgentEventType, subject_hash};
@@ -215,6 +217,30 @@ def load_orders(path, limit):
     return rows
 "#;
 
+/// Records what a cycle reports: its steps, and the files the code scan
+/// announced and parsed.
+#[derive(Default)]
+struct Recorder {
+    steps: std::sync::Mutex<Vec<String>>,
+    files: std::sync::Mutex<(u64, u64)>,
+}
+
+impl selfup_discovery::code::Progress for Recorder {
+    fn start(&self, files: u64) {
+        self.files.lock().expect("files").0 = files;
+    }
+
+    fn advance(&self, n: u64) {
+        self.files.lock().expect("files").1 += n;
+    }
+}
+
+impl selfup_loop::progress::CycleProgress for Recorder {
+    fn step(&self, what: &str) {
+        self.steps.lock().expect("steps").push(what.to_owned());
+    }
+}
+
 #[tokio::test]
 async fn the_loop_scans_the_configured_code_once_a_day() {
     let code = tempfile::tempdir().expect("tempdir");
@@ -223,7 +249,9 @@ async fn the_loop_scans_the_configured_code_once_a_day() {
     let mut config = test_config();
     config.discovery.pattern_recognition.code_paths =
         vec![code.path().display().to_string(), "/no/such/dir".into()];
-    let world = World::new(config, &["text-stats-1.0.0"], &[]);
+    let mut world = World::new(config, &["text-stats-1.0.0"], &[]);
+    let progress = Arc::new(Recorder::default());
+    world.orchestrator.set_progress(progress.clone());
     let code_scans = || {
         world
             .store
@@ -251,6 +279,17 @@ async fn the_loop_scans_the_configured_code_once_a_day() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, PatternKind::CodeRepetition);
     assert_eq!(found[0].signal, "exact_clone");
+    // `selfup cycle`'s spinner heard the steps in order and the two files.
+    let steps = progress.steps.lock().expect("steps").clone();
+    let position = |step: &str| {
+        steps
+            .iter()
+            .position(|s| s == step)
+            .unwrap_or_else(|| panic!("no step {step:?} in {steps:?}"))
+    };
+    assert!(position("reading the catalog") < position("scanning code for clones"));
+    assert!(position("scanning code for clones") < position("applying retention"));
+    assert_eq!(*progress.files.lock().expect("files"), (2, 2));
 
     // Within the day: no new scan.
     world.clock.advance_ms(3_600_000);

@@ -9,6 +9,7 @@ mod demo;
 mod exit;
 mod format;
 mod logging;
+mod progress;
 mod table;
 
 use std::process::ExitCode;

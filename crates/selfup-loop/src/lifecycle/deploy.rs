@@ -212,6 +212,10 @@ impl Orchestrator {
             else {
                 continue;
             };
+            self.progress.step(&format!(
+                "installing {name}@{version} for upgrade {} (download, verify, compile)",
+                upgrade.id
+            ));
             let Ok(version) = semver::Version::parse(version) else {
                 continue;
             };
@@ -310,6 +314,10 @@ impl Orchestrator {
     /// Validating → RollingOut(0), or Failed: replay recorded inputs
     /// against the incumbent and the candidate and judge the regressions.
     async fn validate(&self, upgrade: &Upgrade) -> Result<Vec<Change>, OrchestratorError> {
+        self.progress.step(&format!(
+            "validating upgrade {} ({}@{}): replaying recorded inputs",
+            upgrade.id, upgrade.plugin, upgrade.to_version
+        ));
         let loader = PluginLoader::new(self.ctx.store.home(), self.ctx.host.clone());
         let capability = &upgrade.capability;
         let candidate = match self.runner(&loader, &upgrade.plugin, &upgrade.to_version, capability)

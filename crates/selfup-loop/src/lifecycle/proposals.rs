@@ -61,7 +61,7 @@ impl Orchestrator {
         let stage_count = self.stages().len();
         let mut changes = Vec::new();
         let context = self.system_context()?;
-        for candidate in candidates {
+        for (i, candidate) in candidates.iter().enumerate() {
             let m = &candidate.entry.manifest;
             let existing = self
                 .ctx
@@ -76,6 +76,12 @@ impl Orchestrator {
             {
                 continue;
             }
+            self.progress.step(&format!(
+                "deciding {} of {}: {}",
+                i + 1,
+                candidates.len(),
+                candidate.id()
+            ));
             let decision = self.ctx.engine.decide(candidate, &context).await;
             let evidence = serde_json::json!({
                 "candidate": {

@@ -463,10 +463,17 @@ pub fn experiments(ctx: &Context, command: &ExperimentsCommand) -> anyhow::Resul
 /// `selfup cycle`: one cycle now.
 pub async fn cycle(ctx: &Context) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
-    let orchestrator = ctx.orchestrator(store, None)?;
+    let spinner = crate::progress::CycleSpinner::on_terminal().map(Arc::new);
+    let mut orchestrator = ctx.orchestrator(store, None)?;
+    if let Some(spinner) = &spinner {
+        orchestrator.set_progress(spinner.clone());
+    }
     let mut changes = orchestrator.recover()?;
     changes.extend(orchestrator.cycle().await?);
     changes.extend(orchestrator.tick().await?);
+    if let Some(spinner) = &spinner {
+        spinner.finish();
+    }
     print_changes(&changes);
     Ok(())
 }
