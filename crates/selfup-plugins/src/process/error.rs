@@ -56,6 +56,18 @@ pub enum ProcessError {
         /// The tools the server listed.
         available: String,
     },
+    /// The tool `tool_names` names for a capability is not on the server.
+    #[error(
+        "the server has no tool \"{tool}\", which tool_names names for capability \"{capability}\" (it has: {available})"
+    )]
+    MissingDeclaredTool {
+        /// The capability.
+        capability: String,
+        /// The tool the manifest names.
+        tool: String,
+        /// The tools the server listed.
+        available: String,
+    },
 }
 
 impl ProcessError {

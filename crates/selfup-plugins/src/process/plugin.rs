@@ -230,8 +230,14 @@ impl ProcessPlugin {
                 .await
                 .map_err(|e| ProcessError::Handshake(format!("tools/list: {e}")))?;
             let names = listed.iter().map(|t| t.name.to_string()).collect();
+            let declared = manifest
+                .tool_names
+                .iter()
+                .map(|(capability, tool)| (capability.as_str(), tool.as_str()))
+                .collect();
             let tools = tools::map_tools(
                 manifest.provided_capabilities.iter().map(|c| c.as_str()),
+                &declared,
                 &names,
             )?;
             Ok(Connection {

@@ -1,10 +1,13 @@
 //! Tools and capabilities: which tool serves a capability, and how a
 //! `tools/call` result becomes a call's output.
 //!
-//! The rule: capability `text.echo` is served by the tool named exactly
-//! `text.echo` if the server lists one, otherwise by `text_echo` (every
-//! `.` and `-` replaced by `_`, the form most MCP servers use). Every
-//! provided capability must have a tool, or the process does not serve.
+//! The rule: a capability the manifest names a tool for (`tool_names`,
+//! e.g. `time.now` → `get_current_time`) is served by that tool and no
+//! other. Any other capability `text.echo` is served by the tool named
+//! exactly `text.echo` if the server lists one, otherwise by `text_echo`
+//! (every `.` and `-` replaced by `_`, the form most MCP servers use).
+//! Every provided capability must have a tool, or the process does not
+//! serve.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,14 +24,28 @@ pub fn underscored(capability: &str) -> String {
     capability.replace(['.', '-'], "_")
 }
 
-/// Maps each capability to the tool serving it, from the tools the server
+/// Maps each capability to the tool serving it, from the tool names the
+/// manifest declares (`declared`, by capability) and the tools the server
 /// lists.
 pub fn map_tools<'a>(
     capabilities: impl IntoIterator<Item = &'a str>,
+    declared: &BTreeMap<&str, &str>,
     tools: &BTreeSet<String>,
 ) -> Result<BTreeMap<String, String>, ProcessError> {
+    let available = || tools.iter().cloned().collect::<Vec<_>>().join(", ");
     let mut map = BTreeMap::new();
     for capability in capabilities {
+        if let Some(&tool) = declared.get(capability) {
+            if !tools.contains(tool) {
+                return Err(ProcessError::MissingDeclaredTool {
+                    capability: capability.to_owned(),
+                    tool: tool.to_owned(),
+                    available: available(),
+                });
+            }
+            map.insert(capability.to_owned(), tool.to_owned());
+            continue;
+        }
         let alt = underscored(capability);
         let tool = if tools.contains(capability) {
             capability.to_owned()
@@ -39,7 +56,7 @@ pub fn map_tools<'a>(
                 capability: capability.to_owned(),
                 exact: capability.to_owned(),
                 underscored: alt,
-                available: tools.iter().cloned().collect::<Vec<_>>().join(", "),
+                available: available(),
             });
         };
         map.insert(capability.to_owned(), tool);
@@ -91,11 +108,32 @@ mod tests {
     #[test]
     fn capabilities_map_to_exact_then_underscored_tools() {
         let tools: BTreeSet<String> = ["text.echo", "clock_now"].map(String::from).into();
-        let map = map_tools(["text.echo", "clock.now"], &tools).expect("mapped");
+        let none = BTreeMap::new();
+        let map = map_tools(["text.echo", "clock.now"], &none, &tools).expect("mapped");
         assert_eq!(map["text.echo"], "text.echo");
         assert_eq!(map["clock.now"], "clock_now");
-        let err = map_tools(["unit-convert.length"], &tools).expect_err("missing");
+        let err = map_tools(["unit-convert.length"], &none, &tools).expect_err("missing");
         assert!(err.to_string().contains("unit_convert_length"), "{err}");
+    }
+
+    #[test]
+    fn a_declared_tool_name_wins_and_must_exist() {
+        let tools: BTreeSet<String> = ["get_current_time", "time_now", "text.echo"]
+            .map(String::from)
+            .into();
+        let declared = BTreeMap::from([("time.now", "get_current_time")]);
+        let map = map_tools(["time.now", "text.echo"], &declared, &tools).expect("mapped");
+        assert_eq!(
+            map["time.now"], "get_current_time",
+            "declared beats time_now"
+        );
+        assert_eq!(map["text.echo"], "text.echo");
+        let declared = BTreeMap::from([("time.now", "current_time")]);
+        let err = map_tools(["time.now"], &declared, &tools).expect_err("declared is missing");
+        assert_eq!(
+            err.to_string(),
+            "the server has no tool \"current_time\", which tool_names names for capability \"time.now\" (it has: get_current_time, text.echo, time_now)"
+        );
     }
 
     #[test]
