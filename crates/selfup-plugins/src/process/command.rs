@@ -3,7 +3,11 @@
 //! No shell and no argument parsing: the entry point is a package-relative
 //! path. A file whose extension the host has an interpreter for (`.py` →
 //! `python3`, `.js`/`.mjs`/`.cjs` → `node`, found on the host's `PATH`
-//! when it starts) runs as `<interpreter> <entry point>`; any other file is
+//! when it starts) runs as `<interpreter> <entry point>`, except a Python
+//! package's `__main__.py` (`mcp_server_time/__main__.py`, as a wheel
+//! unpacks), which runs as `python3 -m mcp_server_time` from the package
+//! directory — how Python runs a package, with the package directory first
+//! on the module path so the package imports itself. Any other file is
 //! executed itself and must be executable code inside the package. The
 //! environment is scrubbed: `PATH`, `HOME` (the plugin's private data
 //! directory), `TMPDIR` (a directory inside it) and `LANG`, nothing else.
@@ -93,9 +97,15 @@ pub fn launch(
         {
             prefixes.push(real);
         }
+        let args = match python_module(entry_point) {
+            // `-m` puts the working directory (the package directory, where
+            // the process starts) first on sys.path.
+            Some(module) => vec![OsString::from("-m"), OsString::from(module)],
+            None => vec![script.into_os_string()],
+        };
         return Ok(Launch {
             program: interpreter.clone(),
-            args: vec![script.into_os_string()],
+            args,
             interpreter_prefixes: prefixes,
         });
     }
@@ -111,6 +121,23 @@ pub fn launch(
         args: Vec::new(),
         interpreter_prefixes: Vec::new(),
     })
+}
+
+/// The dotted module name of a package's `__main__.py` entry point
+/// (`a/b/__main__.py` → `a.b`), if every directory is a Python identifier.
+fn python_module(entry_point: &str) -> Option<String> {
+    let package = entry_point.strip_suffix("/__main__.py")?;
+    let identifier = |part: &str| {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    package
+        .split('/')
+        .all(identifier)
+        .then(|| package.replace('/', "."))
 }
 
 /// The whole environment of the plugin process.
@@ -139,6 +166,18 @@ mod tests {
         let bin = launch("bin/server", pkg, &interpreters).expect("bin");
         assert_eq!(bin.program, PathBuf::from("/pkg/bin/server"));
         assert!(bin.args.is_empty());
+        let module = launch("mcp_server_time/__main__.py", pkg, &interpreters).expect("module");
+        assert_eq!(module.program, PathBuf::from("/opt/py/bin/python3"));
+        assert_eq!(module.args, ["-m", "mcp_server_time"].map(OsString::from));
+        let nested = launch("src/my_pkg/__main__.py", pkg, &interpreters).expect("nested");
+        assert_eq!(nested.args, ["-m", "src.my_pkg"].map(OsString::from));
+        let not_a_module = launch("my-server/__main__.py", pkg, &interpreters).expect("script");
+        assert_eq!(
+            not_a_module.args,
+            [OsString::from("/pkg/my-server/__main__.py")]
+        );
+        let top = launch("__main__.py", pkg, &interpreters).expect("top-level script");
+        assert_eq!(top.args, [OsString::from("/pkg/__main__.py")]);
         let err = launch("server.js", pkg, &interpreters).expect_err("no node");
         assert!(matches!(err, ProcessError::NoInterpreter { .. }), "{err}");
     }
