@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::TestHome;
-use common::python::{mcp_venv_python, run_ok};
+use common::python::{kernel_landlock_abi, mcp_venv_python, run_ok};
 use serde_json::json;
 
 /// The plugin's memory cap, in MiB.
@@ -107,16 +107,6 @@ fn recorded_per_version(home: &Path, capability: &str, at_least: i64) -> BTreeMa
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// The kernel's landlock ABI (0 without landlock), asked through Python's
-/// ctypes so that the test needs no crate for it.
-fn kernel_landlock_abi(python: &Path) -> i64 {
-    let out = run_ok(Command::new(python).args([
-        "-c",
-        "import ctypes; l = ctypes.CDLL(None); print(max(l.syscall(444, None, 0, 1), 0))",
-    ]));
-    out.trim().parse().unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
