@@ -74,7 +74,7 @@ pub enum Command {
     Specs(SpecsCommand),
     /// The notification delivery log (webhooks and email), newest first.
     Notifications(NotificationsArgs),
-    /// selfup as a system service (systemd on Linux).
+    /// selfup as a system service (systemd on Linux, a Windows service on Windows).
     Service(ServiceArgs),
     /// Make a key pair for signing packages (minisign format).
     Keygen(KeygenArgs),
@@ -576,21 +576,26 @@ pub struct ServiceArgs {
 #[derive(Debug, Subcommand)]
 pub enum ServiceCommand {
     /// Install the service running `selfup run` on this home (and enable and
-    /// start it when windows.service.start_type is auto).
+    /// start it when windows.service.start_type is auto). On Windows the home
+    /// is windows.paths.base unless --home is given.
     Install {
-        /// Print the systemd unit instead of installing it.
+        /// Print what would be installed (the systemd unit; on Windows the
+        /// service, its command line, directories and registry entries).
         #[arg(long)]
         print: bool,
-        /// Write the unit here instead of /etc/systemd/system.
+        /// Linux: write the unit here instead of /etc/systemd/system.
         #[arg(long, value_name = "DIR")]
         unit_dir: Option<PathBuf>,
-        /// Only write the unit: no systemctl daemon-reload, enable or start.
+        /// Linux: only write the unit: no systemctl daemon-reload, enable or start.
         #[arg(long)]
         no_enable: bool,
+        /// Windows: register the service but do not start it now.
+        #[arg(long)]
+        no_start: bool,
     },
     /// Stop, disable and remove the service (the home and its data stay).
     Uninstall {
-        /// The directory the unit was written to with --unit-dir (no systemctl).
+        /// Linux: the directory the unit was written to with --unit-dir (no systemctl).
         #[arg(long, value_name = "DIR")]
         unit_dir: Option<PathBuf>,
     },
@@ -600,6 +605,10 @@ pub enum ServiceCommand {
     Stop,
     /// Whether the service runs (exit 1 when it does not).
     Status,
+    /// Windows: what the service control manager starts (`selfup run` as a
+    /// Windows service); not for use from a console.
+    #[command(hide = true)]
+    Run,
 }
 
 /// `selfup notifications`

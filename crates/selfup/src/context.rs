@@ -28,13 +28,26 @@ pub struct Context {
 }
 
 impl Context {
-    /// Resolves the home and loads the configuration.
+    /// Resolves the home and loads the configuration. Without `--home` on
+    /// Windows, an installed service's data directory and configuration
+    /// file (from the registry) are the defaults.
     pub fn load(global: &GlobalArgs) -> anyhow::Result<Self> {
         let home = Home::new(global.home.clone().unwrap_or_else(default_home));
-        let candidate = global.config.clone().or_else(|| {
-            let in_home = home.root().join("config.yaml");
-            in_home.is_file().then_some(in_home)
-        });
+        let candidate = global
+            .config
+            .clone()
+            .or_else(|| {
+                let in_home = home.root().join("config.yaml");
+                in_home.is_file().then_some(in_home)
+            })
+            .or_else(|| {
+                global
+                    .home
+                    .is_none()
+                    .then(installed_config)
+                    .flatten()
+                    .filter(|file| file.is_file())
+            });
         let config = match &candidate {
             Some(path) => load_config(path)?,
             None => Config::default(),
@@ -182,10 +195,28 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
         .map_err(|errors| Exit::new(2, errors.to_string()).into())
 }
 
-/// The platform's data directory for selfup.
+/// The configuration file of the installed Windows service (the
+/// registry's `ConfigFile`), if any.
+fn installed_config() -> Option<PathBuf> {
+    #[cfg(windows)]
+    {
+        crate::windows::registry::default_installation().and_then(|i| i.config_file)
+    }
+    #[cfg(not(windows))]
+    {
+        None
+    }
+}
+
+/// The platform's data directory for selfup: on Windows the installed
+/// service's (the registry's `DataPath`), else
+/// `%ProgramData%\OpenClaw\SelfUpgradingLoop`.
 pub fn default_home() -> PathBuf {
     #[cfg(windows)]
     {
+        if let Some(installed) = crate::windows::registry::default_installation() {
+            return installed.data_path;
+        }
         let base = std::env::var_os("ProgramData")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(r"C:\ProgramData"));

@@ -4,6 +4,8 @@
 //! `FILE.1` becomes `FILE.2`, … and only `logging.backup_count` of them are
 //! kept. `SELFUP_LOG` overrides `logging.level`. The seed's Python `format`
 //! is not used: lines are tracing's (time, level, target, message).
+//! Running as a Windows service, errors also go to an [`ErrorSink`] (the
+//! Event Log).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -11,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use selfup_core::config::{LogLevel, LoggingConfig};
+use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -136,10 +139,58 @@ fn directive(level: LogLevel) -> &'static str {
     }
 }
 
+/// Where error events go besides stderr and the file: called with the
+/// event's message and fields as one line (`message key=value …`).
+pub type ErrorSink = Box<dyn Fn(&str) + Send + Sync>;
+
+/// A layer that hands every ERROR event to an [`ErrorSink`].
+struct ForwardErrors {
+    sink: ErrorSink,
+}
+
+impl<S: tracing::Subscriber> Layer<S> for ForwardErrors {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::ERROR {
+            let mut line = OneLine::default();
+            event.record(&mut line);
+            (self.sink)(&line.text);
+        }
+    }
+}
+
+/// An event as one line: the message, then `key=value` for each field.
+#[derive(Default)]
+struct OneLine {
+    text: String,
+}
+
+impl Visit for OneLine {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let part = if field.name() == "message" {
+            format!("{value:?}")
+        } else {
+            format!("{}={value:?}", field.name())
+        };
+        if !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(&part);
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+}
+
 /// Installs the global subscriber: stderr at `default` (or `SELFUP_LOG`),
-/// plus `file` when given. A file that cannot be opened is reported on
-/// stderr and left out; selfup runs on.
-pub fn init(default: &str, file: Option<FileLog>) {
+/// plus `file` when given, plus `errors` for ERROR events when given. A
+/// file that cannot be opened is reported on stderr (and to `errors`) and
+/// left out; selfup runs on.
+pub fn init(default: &str, file: Option<FileLog>, errors: Option<ErrorSink>) {
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();
     let filter = |fallback: &str| {
@@ -160,11 +211,15 @@ pub fn init(default: &str, file: Option<FileLog>) {
                     ),
                 ),
                 Err(e) => {
-                    eprintln!(
-                        "warning: cannot open the log file {} ({e}); logging to stderr only \
+                    let message = format!(
+                        "cannot open the log file {} ({e}); logging to stderr only \
                          (logging.file in the configuration)",
                         log.path.display()
                     );
+                    eprintln!("warning: {message}");
+                    if let Some(sink) = &errors {
+                        sink(&message);
+                    }
                     (level, None)
                 }
             }
@@ -178,6 +233,7 @@ pub fn init(default: &str, file: Option<FileLog>) {
     let _ = tracing_subscriber::registry()
         .with(stderr)
         .with(file_layer)
+        .with(errors.map(|sink| ForwardErrors { sink }))
         .try_init();
 }
 
@@ -224,6 +280,28 @@ mod tests {
         log.write_all(b"abc\n").expect("write");
         assert_eq!(read(&log.backup(1)), "12345678\n", "9 + 4 > 12 rotates");
         assert_eq!(read(&path), "abc\n");
+    }
+
+    #[test]
+    fn only_error_events_reach_the_error_sink_as_one_line() {
+        use std::sync::Arc;
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink: ErrorSink = {
+            let seen = seen.clone();
+            Box::new(move |line| seen.lock().expect("lock").push(line.to_owned()))
+        };
+        let subscriber = tracing_subscriber::registry().with(ForwardErrors { sink });
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("not an error");
+            tracing::warn!(port = 8787, "not an error either");
+            tracing::error!(error = "address in use", port = 8787, "cannot listen");
+        });
+        let seen = seen.lock().expect("lock");
+        assert_eq!(
+            *seen,
+            ["cannot listen error=\"address in use\" port=8787"],
+            "{seen:?}"
+        );
     }
 
     #[test]

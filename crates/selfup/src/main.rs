@@ -11,18 +11,26 @@ mod format;
 mod logging;
 mod progress;
 mod table;
+mod windows;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ConfigCommand, PatternsCommand, PluginCommand, TelemetryCommand};
+use crate::cli::{
+    Cli, Command, ConfigCommand, PatternsCommand, PluginCommand, ServiceArgs, ServiceCommand,
+    TelemetryCommand,
+};
 use crate::context::Context;
 use crate::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli);
+    if is_service_run(&cli.command) {
+        // The service dispatcher owns this thread and builds its own runtime.
+        return commands::service::run_as_service(&cli.global);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -47,10 +55,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// `selfup service run`: what the Windows service control manager starts.
+fn is_service_run(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Service(ServiceArgs {
+            command: ServiceCommand::Run
+        })
+    )
+}
+
 fn init_tracing(cli: &Cli) {
     // One-shot commands report their outcome themselves; the long-running
     // ones log (rmcp logs every MCP request at info) to stderr and to the
-    // configured log file.
+    // configured log file, and the Windows service its errors to the Event
+    // Log too.
+    let service = is_service_run(&cli.command);
     match &cli.command {
         Command::Serve(_) | Command::Run(_) => {
             // A configuration that does not load is reported by `run`.
@@ -60,9 +80,20 @@ fn init_tracing(cli: &Cli) {
                     ctx.home.root(),
                 )
             });
-            logging::init("info,rmcp=warn", file);
+            logging::init("info,rmcp=warn", file, None);
         }
-        _ => logging::init("error", None),
+        _ if service => {
+            let ctx = Context::load(&cli.global).ok();
+            let file = ctx.as_ref().map(|ctx| {
+                logging::FileLog::from_config(
+                    &ctx.config.self_upgrading_loop.logging,
+                    ctx.home.root(),
+                )
+            });
+            let errors = commands::service::error_sink(ctx.as_ref());
+            logging::init("info,rmcp=warn", file, errors);
+        }
+        _ => logging::init("error", None, None),
     }
 }
 
@@ -137,7 +168,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gaps(args) => commands::discovery::gaps(&ctx, &args).await,
         Command::Specs(command) => commands::specs::run(&ctx, &command),
         Command::Notifications(args) => commands::specs::notifications(&ctx, &args),
-        Command::Service(args) => commands::service::run(&ctx, &args),
+        Command::Service(args) => commands::service::run(&ctx, &args, cli.global.home.is_some()),
         Command::Catalog(command) => commands::lifecycle::catalog(&ctx, &command).await,
         Command::Upgrades(command) => commands::lifecycle::upgrades(&ctx, &command).await,
         Command::Rollback(args) => commands::lifecycle::rollback(&ctx, &args).await,

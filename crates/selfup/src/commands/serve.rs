@@ -123,10 +123,23 @@ pub async fn serve(ctx: &Context, bind: Option<SocketAddr>) -> anyhow::Result<()
 /// unless `loop_only`, the gateway, which the loop reloads the moment it
 /// changes the routing.
 pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> anyhow::Result<()> {
+    run_until(ctx, bind, loop_only, shutdown_signal(), || {}).await
+}
+
+/// [`run`], stopping the same way when `stop` resolves instead of on a
+/// signal (the Windows service's stop request); `ready` is called once the
+/// gateway listens (or the loop alone runs).
+pub async fn run_until(
+    ctx: &Context,
+    bind: Option<SocketAddr>,
+    loop_only: bool,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(),
+) -> anyhow::Result<()> {
     let store = ctx.open_store()?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
-        shutdown_signal().await;
+        stop.await;
         let _ = stop_tx.send(true);
     });
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -178,12 +191,14 @@ pub async fn run(ctx: &Context, bind: Option<SocketAddr>, loop_only: bool) -> an
     match gateway {
         Some(g) => {
             announce(&g.listener)?;
+            ready();
             serve_http(g.listener, g.state, refresh_interval(ctx), stopped(stop_rx)).await?;
             g.writer.shutdown();
         }
         None => {
             println!("selfup loop running (no gateway)");
             std::io::stdout().flush()?;
+            ready();
             stopped(stop_rx).await;
         }
     }

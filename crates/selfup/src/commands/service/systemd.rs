@@ -1,15 +1,13 @@
-//! `selfup service install|uninstall|start|stop|status`: selfup as a system
-//! service. On Linux a systemd unit (`selfup.service`) that runs `selfup
-//! run` on this home, restarts it when it fails and stops it with SIGTERM,
-//! which `selfup run` handles by finishing the current transaction and
-//! stopping the loop and the gateway. `install --print` prints the unit
-//! instead of installing it. The Windows service (the seed's
-//! `OpenClawSelfUpgradingLoop`) is not built yet: on Windows these commands
-//! say so.
+//! `selfup service` on Linux: a systemd unit (`selfup.service`) that runs
+//! `selfup run` on this home, restarts it when it fails and stops it with
+//! SIGTERM, which `selfup run` handles by finishing the current transaction
+//! and stopping the loop and the gateway. `install --print` prints the unit
+//! instead of installing it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::{absolute, selfup_arguments};
 use crate::cli::{ServiceArgs, ServiceCommand};
 use crate::context::Context;
 use crate::exit::Exit;
@@ -36,11 +34,11 @@ pub fn unit_text(
             s
         }
     };
-    let mut exec = format!("{} --home {}", quote(exe), quote(home));
-    if let Some(config) = config {
-        exec.push_str(&format!(" --config {}", quote(config)));
+    let mut exec = quote(exe);
+    for argument in selfup_arguments(home, config, &["run"]) {
+        exec.push(' ');
+        exec.push_str(&quote(Path::new(&argument)));
     }
-    exec.push_str(" run");
     format!(
         "# Written by `selfup service install`; remove with `selfup service uninstall`.
 [Unit]
@@ -70,12 +68,13 @@ PrivateTmp=yes
     )
 }
 
-/// Runs `selfup service …`.
+/// Runs `selfup service …` with systemd.
 pub fn run(ctx: &Context, args: &ServiceArgs) -> anyhow::Result<()> {
     if !cfg!(target_os = "linux") {
         return Err(Exit::new(
             2,
-            "selfup service is available on Linux (systemd) so far; the Windows service is not built yet",
+            "selfup service works with systemd on Linux and the service control manager on Windows; \
+             on this system run `selfup run` under your own supervisor",
         )
         .into());
     }
@@ -86,7 +85,15 @@ pub fn run(ctx: &Context, args: &ServiceArgs) -> anyhow::Result<()> {
             print,
             unit_dir,
             no_enable,
+            no_start,
         } => {
+            if *no_start {
+                return Err(Exit::new(
+                    2,
+                    "--no-start is for the Windows service; with systemd use --no-enable",
+                )
+                .into());
+            }
             let exe = std::env::current_exe()?;
             let home = absolute(ctx.home.root())?;
             let config = ctx.config_source.as_deref().map(absolute).transpose()?;
@@ -154,6 +161,11 @@ pub fn run(ctx: &Context, args: &ServiceArgs) -> anyhow::Result<()> {
         }
         ServiceCommand::Start => systemctl(&["start", UNIT]),
         ServiceCommand::Stop => systemctl(&["stop", UNIT]),
+        ServiceCommand::Run => Err(Exit::new(
+            2,
+            "`selfup service run` is what the Windows service control manager starts; under systemd the unit runs `selfup run`",
+        )
+        .into()),
         ServiceCommand::Status => {
             // `systemctl status` exits 3 for a stopped unit: its text says it.
             let status = Command::new("systemctl")
@@ -166,14 +178,6 @@ pub fn run(ctx: &Context, args: &ServiceArgs) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
-    Ok(if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir()?.join(path)
-    })
 }
 
 fn systemctl(args: &[&str]) -> anyhow::Result<()> {
