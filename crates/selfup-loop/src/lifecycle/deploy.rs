@@ -370,8 +370,21 @@ impl Orchestrator {
         if let Some(i) = &incumbent {
             i.shutdown().await;
         }
+        let runtime = self
+            .ctx
+            .store
+            .plugin(&upgrade.plugin, &upgrade.to_version)?
+            .map(|p| p.manifest.runtime);
+        let code = match runtime {
+            Some(selfup_core::manifest::Runtime::Process) => {
+                "an MCP server process: scanned at install; started under the process limits for the replay"
+            }
+            _ => {
+                "a component: compiled; imports only WASI cli, clocks, filesystem, io and random (no network)"
+            }
+        };
         let validation = serde_json::json!({
-            "component": "compiled; imports only WASI cli, clocks, filesystem, io and random (no network)",
+            "code": code,
             "performance": verdict,
         });
         if let Some(v) = &verdict
