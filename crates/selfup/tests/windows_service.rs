@@ -472,3 +472,35 @@ fn a_service_that_cannot_start_says_so_in_its_status_and_its_log() {
     );
     drop(taken);
 }
+
+#[test]
+fn a_stop_request_while_the_service_starts_stops_it_cleanly() {
+    let svc = Installed::new("manual", free_port());
+    let name = svc.name.clone();
+    svc.ok(&["install"]);
+    // Start without waiting for Running, then ask it to stop at once: it
+    // takes the stop while it starts (or, on a fast machine, just after).
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
+        .expect("connect");
+    manager
+        .open_service(&name, ServiceAccess::START)
+        .expect("open")
+        .start::<&str>(&[])
+        .expect("start");
+    let out = svc.ok(&["stop"]);
+    assert!(
+        out.contains(&format!("stopped {name} (exit code 0)")),
+        "{out}"
+    );
+    assert_eq!(
+        svc.status().expect("installed").exit_code,
+        ServiceExitCode::Win32(0)
+    );
+    assert_in_order(
+        &svc.log(),
+        &[
+            "stop requested by the service control manager",
+            &format!("the service {name} stopped cleanly"),
+        ],
+    );
+}

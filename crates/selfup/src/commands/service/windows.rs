@@ -324,9 +324,15 @@ fn start(name: &str) -> anyhow::Result<()> {
 }
 
 fn stop_service(service: &windows_service::service::Service, name: &str) -> anyhow::Result<()> {
-    let status = service
+    let mut status = service
         .query_status()
         .map_err(|e| scm_error("query the service's status", e))?;
+    if status.current_state == ServiceState::StartPending && status.controls_accepted.is_empty() {
+        // A starting service that takes no stop yet: stop it once it runs.
+        status = wait_for(service, START_TIMEOUT, |s| {
+            s.current_state != ServiceState::StartPending || !s.controls_accepted.is_empty()
+        })?;
+    }
     if status.current_state == ServiceState::Stopped {
         println!("{name} is not running");
         return Ok(());

@@ -3,7 +3,8 @@
 //! service main runs exactly what `selfup run` runs
 //! ([`crate::commands::serve::run_until`]). The service reports
 //! StartPending until the gateway listens, then Running; a Stop (or
-//! Shutdown) request from the manager stops it the way Ctrl-C stops
+//! Shutdown, or Preshutdown) request from the manager, also while it
+//! starts, stops it the way Ctrl-C stops
 //! `selfup run` — the current store transaction finishes, then the loop
 //! and the gateway stop — while it reports StopPending (60 s wait hint),
 //! then Stopped with exit code 0, or a service-specific 1 when selfup
@@ -77,8 +78,12 @@ fn status(state: ServiceState, exit_code: ServiceExitCode, wait_hint: Duration) 
     ServiceStatus {
         service_type: ServiceType::OWN_PROCESS,
         current_state: state,
-        controls_accepted: if state == ServiceState::Running {
-            ServiceControlAccept::STOP | ServiceControlAccept::SHUTDOWN
+        // Stop is taken while starting too (it ends the start); preshutdown
+        // gives more time than shutdown when Windows shuts down.
+        controls_accepted: if matches!(state, ServiceState::StartPending | ServiceState::Running) {
+            ServiceControlAccept::STOP
+                | ServiceControlAccept::SHUTDOWN
+                | ServiceControlAccept::PRESHUTDOWN
         } else {
             ServiceControlAccept::empty()
         },
@@ -95,6 +100,7 @@ fn service_main(_arguments: Vec<OsString>) {
     };
     let name = ctx.config.windows.service.name.clone();
     let (stop_tx, mut stop_rx) = watch::channel(false);
+    let stopping = stop_rx.clone();
     let handler = move |control| match control {
         ServiceControl::Stop | ServiceControl::Shutdown | ServiceControl::Preshutdown => {
             let _ = stop_tx.send(true);
@@ -139,6 +145,9 @@ fn service_main(_arguments: Vec<OsString>) {
                 );
             };
             let ready = || {
+                if *stopping.borrow() {
+                    return; // asked to stop while starting: StopPending stands
+                }
                 tracing::info!("the service {name} is running");
                 if let Some(events) = &events {
                     let _ = events.report(Event::Started, &format!("{name} started"));
