@@ -79,6 +79,32 @@ impl Installed {
             .expect("run selfup")
     }
 
+    /// `selfup doctor --json`'s service.windows check: its status and finding.
+    fn doctor_service_check(&self) -> (String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_selfup"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(["doctor", "--json"])
+            .env_remove("SELFUP_HOME")
+            .output()
+            .expect("run selfup doctor");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "doctor printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        let checks = report["checks"].as_array().cloned().unwrap_or_default();
+        let check = checks
+            .iter()
+            .find(|c| c["name"] == "service.windows")
+            .unwrap_or_else(|| panic!("no service.windows check in {report}"));
+        (
+            check["status"].as_str().unwrap_or_default().to_owned(),
+            check["finding"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
     /// Runs `selfup service args…`, asserts success, returns stdout.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.selfup(args);
@@ -378,6 +404,11 @@ fn the_service_installs_runs_stops_cleanly_and_uninstalls_keeping_the_data() {
         assert!(status.contains("(D:PAI"), "a protected DACL: {status}");
     }
 
+    assert_eq!(
+        svc.doctor_service_check(),
+        ("ok".into(), format!("the {name} service is running"))
+    );
+
     // A stop request from the manager stops selfup the way Ctrl-C does.
     let out = svc.ok(&["stop"]);
     assert!(
@@ -386,6 +417,12 @@ fn the_service_installs_runs_stops_cleanly_and_uninstalls_keeping_the_data() {
     );
     svc.wait_for(ServiceState::Stopped);
     assert_eq!(svc.health(), None, "the gateway stopped");
+    let (doctor_status, finding) = svc.doctor_service_check();
+    assert_eq!(doctor_status, "warn", "{finding}");
+    assert!(
+        finding.starts_with(&format!("the {name} service is stopped")),
+        "{finding}"
+    );
     assert_in_order(
         &svc.log(),
         &[

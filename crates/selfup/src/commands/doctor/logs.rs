@@ -13,9 +13,16 @@ const WARN_BYTES: u64 = 1024 * 1024 * 1024;
 /// rotated by size (`logging.max_size_mb`, `backup_count`).
 pub fn check(home: &Home) -> Check {
     let dir = home.logs_dir();
-    let where_ = "selfup run and serve log to stderr (under systemd: `journalctl -u selfup.service`) \
-                  and to logging.file (by default logs/self_upgrading_loop.log in the home, rotated \
-                  at logging.max_size_mb; level: logging.level or SELFUP_LOG)";
+    let where_ = if cfg!(windows) {
+        "selfup run and serve log to stderr, the service's errors also to the Application \
+         Event Log (source: windows.service.name), and all to logging.file (by default \
+         logs\\self_upgrading_loop.log in the home, rotated at logging.max_size_mb; level: \
+         logging.level or SELFUP_LOG)"
+    } else {
+        "selfup run and serve log to stderr (under systemd: `journalctl -u selfup.service`) \
+         and to logging.file (by default logs/self_upgrading_loop.log in the home, rotated \
+         at logging.max_size_mb; level: logging.level or SELFUP_LOG)"
+    };
     if !dir.is_dir() {
         return Check::ok(
             "logs",

@@ -73,6 +73,8 @@ async fn checks_of(home: &Home, config: &Config) -> Vec<Check> {
     let mut checks = vec![service::gateway(bind).await];
     checks.extend(exposure::check(&config.self_upgrading_loop.gateway));
     checks.extend(service::systemd());
+    #[cfg(windows)]
+    checks.extend(service::windows_service(&config.windows.service.name));
     let (store_checks, readable) = store::check(home);
     checks.extend(store_checks);
     if readable {

@@ -64,6 +64,46 @@ pub async fn gateway(bind: SocketAddr) -> Check {
     }
 }
 
+/// On Windows, the state of the service `name` (`windows.service.name`), if
+/// it is installed.
+#[cfg(windows)]
+pub fn windows_service(name: &str) -> Option<Check> {
+    use windows_service::service::ServiceState;
+    let events = format!(
+        "see why: `Get-EventLog -LogName Application -Source {name} -Newest 20` and the log file; then `selfup service start`"
+    );
+    Some(match crate::commands::service::windows::state(name) {
+        Ok(None) => return None,
+        Ok(Some((ServiceState::Running, _))) => {
+            Check::ok("service.windows", format!("the {name} service is running"))
+        }
+        Ok(Some((ServiceState::Stopped, how))) if how == "exit code 0" || how.contains("1077") => {
+            Check::warn(
+                "service.windows",
+                format!("the {name} service is stopped ({how})"),
+                format!(
+                    "start it: `selfup service start` (or `Start-Service {name}` in an elevated PowerShell)"
+                ),
+            )
+        }
+        Ok(Some((ServiceState::Stopped, how))) => Check::fail(
+            "service.windows",
+            format!("the {name} service stopped with {how}"),
+            events,
+        ),
+        Ok(Some((state, _))) => Check::warn(
+            "service.windows",
+            format!("the {name} service is {state:?}"),
+            "wait a minute and run `selfup doctor` again; if it stays so, `selfup service stop` then `selfup service start`",
+        ),
+        Err(e) => Check::warn(
+            "service.windows",
+            format!("cannot ask the service control manager about {name}: {e}"),
+            "run `selfup doctor` from an elevated PowerShell",
+        ),
+    })
+}
+
 /// On Linux, the state of a `selfup` systemd unit, if one is installed.
 pub fn systemd() -> Option<Check> {
     if !cfg!(target_os = "linux") {

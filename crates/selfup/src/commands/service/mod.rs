@@ -11,7 +11,7 @@
 #[cfg(not(windows))]
 mod systemd;
 #[cfg(windows)]
-mod windows;
+pub mod windows;
 #[cfg(windows)]
 mod windows_main;
 pub mod windows_plan;

@@ -365,6 +365,20 @@ fn stop(name: &str) -> anyhow::Result<()> {
     stop_service(&service, name)
 }
 
+/// The state of the service `name` for `selfup doctor`: `None` when it is
+/// not installed; the state and, when stopped, how it last ended.
+pub fn state(name: &str) -> Result<Option<(ServiceState, String)>, String> {
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
+        .map_err(|e| describe(&e))?;
+    let service = match manager.open_service(name, ServiceAccess::QUERY_STATUS) {
+        Ok(service) => service,
+        Err(e) if is_missing(&e) => return Ok(None),
+        Err(e) => return Err(describe(&e)),
+    };
+    let status = service.query_status().map_err(|e| describe(&e))?;
+    Ok(Some((status.current_state, exit_code(&status))))
+}
+
 fn status(name: &str) -> anyhow::Result<()> {
     let service = open(name, ServiceAccess::QUERY_STATUS)?;
     let status = service
