@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod closed_pipe;
 mod commands;
 mod context;
 mod dashboard;
@@ -25,6 +26,7 @@ use crate::context::Context;
 use crate::exit::Exit;
 
 fn main() -> ExitCode {
+    closed_pipe::exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     init_tracing(&cli);
     if is_service_run(&cli.command) {

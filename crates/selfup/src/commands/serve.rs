@@ -66,7 +66,7 @@ async fn gateway(
         mcp_allowed_hosts: config.gateway.mcp_allowed_hosts.clone().into(),
     };
     let listener = TcpListener::bind(addr).await.map_err(|e| {
-        Exit::new(1, format!("cannot listen on {addr}: {e}; is something else serving there? choose another address with --bind"))
+        Exit::new(1, format!("cannot listen on {addr}: {e}; is something else serving there? choose another address with gateway.bind in the configuration (or --bind)"))
     })?;
     Ok(Gateway {
         state,
