@@ -267,9 +267,7 @@ impl Default for GatewayConfig {
             router_refresh_ms: 250,
             rate_limit_per_second: 10_000,
             rate_limit_burst: 20_000,
-            mcp_allowed_hosts: ["localhost", "127.0.0.1", "::1"]
-                .map(String::from)
-                .to_vec(),
+            mcp_allowed_hosts: ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec(),
         }
     }
 }
