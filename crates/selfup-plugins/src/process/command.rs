@@ -11,6 +11,14 @@
 //! executed itself and must be executable code inside the package. The
 //! environment is scrubbed: `PATH`, `HOME` (the plugin's private data
 //! directory), `TMPDIR` (a directory inside it) and `LANG`, nothing else.
+//!
+//! On Windows the interpreters are `python.exe` (else `python3.exe`) and
+//! `node.exe` from `PATH`, skipping the Microsoft Store's `WindowsApps`
+//! stubs; only `.exe` files count (a `.bat`/`.cmd` needs a shell). The
+//! environment is what a Windows program needs to run: `SystemRoot` and
+//! `windir`, `PATH` (the interpreter's directory, `System32` and the
+//! Windows directory), `USERPROFILE` and `HOME` (the data directory),
+//! `TEMP` and `TMP` (inside it), nothing else.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -27,11 +35,19 @@ pub const PLUGIN_LANG: &str = "C.UTF-8";
 /// Interpreters by file extension (without the dot).
 pub type Interpreters = BTreeMap<String, PathBuf>;
 
+/// The Python interpreters looked for on `PATH`, in order.
+const PYTHON_NAMES: &[&str] = if cfg!(windows) {
+    // python3.exe is usually only the Store's stub on Windows.
+    &["python", "python3"]
+} else {
+    &["python3"]
+};
+
 /// The interpreters found on this process's `PATH`: `python3` for `py`,
 /// `node` for `js`, `mjs` and `cjs`.
 pub fn default_interpreters() -> Interpreters {
     let mut map = Interpreters::new();
-    if let Some(python) = find_on_path("python3") {
+    if let Some(python) = PYTHON_NAMES.iter().find_map(|name| find_on_path(name)) {
         map.insert("py".into(), python);
     }
     if let Some(node) = find_on_path("node") {
@@ -42,12 +58,20 @@ pub fn default_interpreters() -> Interpreters {
     map
 }
 
-/// The first executable file called `name` in the directories of `PATH`.
+/// The first executable file called `name` in the directories of `PATH`
+/// (on Windows `name.exe`, unless `name` has an extension; never in a
+/// `WindowsApps` directory, whose `python.exe` opens the Store).
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
+    let file = if cfg!(windows) && Path::new(name).extension().is_none() {
+        format!("{name}.exe")
+    } else {
+        name.to_owned()
+    };
     std::env::split_paths(&path)
         .filter(|dir| dir.is_absolute())
-        .map(|dir| dir.join(name))
+        .filter(|dir| !(cfg!(windows) && dir.ends_with("WindowsApps")))
+        .map(|dir| dir.join(&file))
         .find(|candidate| is_executable(candidate))
 }
 
@@ -61,6 +85,9 @@ fn is_executable(path: &Path) -> bool {
     #[cfg(not(unix))]
     {
         path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("exe") || e.eq_ignore_ascii_case("com"))
     }
 }
 
@@ -84,7 +111,10 @@ pub fn launch(
     package_dir: &Path,
     interpreters: &Interpreters,
 ) -> Result<Launch, ProcessError> {
-    let script = package_dir.join(entry_point);
+    // Component by component, so that Windows paths get `\` separators.
+    let script = entry_point
+        .split('/')
+        .fold(package_dir.to_path_buf(), |path, part| path.join(part));
     let extension = Path::new(entry_point)
         .extension()
         .and_then(|e| e.to_str())
@@ -140,8 +170,10 @@ fn python_module(entry_point: &str) -> Option<String> {
         .then(|| package.replace('/', "."))
 }
 
-/// The whole environment of the plugin process.
-pub fn environment(data_dir: &Path) -> Vec<(&'static str, OsString)> {
+/// The whole environment of the plugin process started by `launch`.
+#[cfg(not(windows))]
+pub fn environment(data_dir: &Path, launch: &Launch) -> Vec<(&'static str, OsString)> {
+    let _ = launch;
     vec![
         ("PATH", PLUGIN_PATH.into()),
         ("HOME", data_dir.as_os_str().to_owned()),
@@ -150,11 +182,40 @@ pub fn environment(data_dir: &Path) -> Vec<(&'static str, OsString)> {
     ]
 }
 
+/// The whole environment of the plugin process started by `launch`.
+#[cfg(windows)]
+pub fn environment(data_dir: &Path, launch: &Launch) -> Vec<(&'static str, OsString)> {
+    let system_root = std::env::var_os("SystemRoot")
+        .filter(|root| Path::new(root).is_absolute())
+        .unwrap_or_else(|| OsString::from(r"C:\Windows"));
+    let root = PathBuf::from(&system_root);
+    let mut path: Vec<PathBuf> = Vec::new();
+    if !launch.interpreter_prefixes.is_empty()
+        && let Some(dir) = launch.program.parent()
+    {
+        path.push(dir.to_path_buf());
+    }
+    path.push(root.join("System32"));
+    path.push(root);
+    let path = std::env::join_paths(path).unwrap_or_else(|_| system_root.clone());
+    let tmp = data_dir.join("tmp").into_os_string();
+    vec![
+        ("SystemRoot", system_root.clone()),
+        ("windir", system_root),
+        ("PATH", path),
+        ("USERPROFILE", data_dir.as_os_str().to_owned()),
+        ("HOME", data_dir.as_os_str().to_owned()),
+        ("TEMP", tmp.clone()),
+        ("TMP", tmp),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    #[cfg(unix)]
     fn scripts_run_under_their_interpreter_and_binaries_directly() {
         let interpreters =
             Interpreters::from([("py".into(), PathBuf::from("/opt/py/bin/python3"))]);
@@ -183,9 +244,43 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(windows))]
     fn the_environment_is_only_path_home_tmpdir_and_lang() {
-        let env = environment(Path::new("/data/p"));
+        let launch = launch("bin/server", Path::new("/pkg"), &Interpreters::new()).expect("bin");
+        let env = environment(Path::new("/data/p"), &launch);
         let names: Vec<_> = env.iter().map(|(k, _)| *k).collect();
         assert_eq!(names, ["PATH", "HOME", "TMPDIR", "LANG"]);
+    }
+
+    #[test]
+    #[cfg(windows)]
+    fn the_environment_is_what_windows_needs_and_nothing_else() {
+        let interpreters = Interpreters::from([("py".into(), PathBuf::from(r"C:\Py\python.exe"))]);
+        let py = launch("srv/server.py", Path::new(r"C:\pkg"), &interpreters).expect("py");
+        assert_eq!(py.args, [OsString::from(r"C:\pkg\srv\server.py")]);
+        let data = Path::new(r"C:\data\p");
+        let env = environment(data, &py);
+        let names: Vec<_> = env.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            [
+                "SystemRoot",
+                "windir",
+                "PATH",
+                "USERPROFILE",
+                "HOME",
+                "TEMP",
+                "TMP"
+            ]
+        );
+        let path = &env[2].1;
+        let dirs: Vec<PathBuf> = std::env::split_paths(path).collect();
+        assert_eq!(dirs[0], PathBuf::from(r"C:\Py"), "{path:?}");
+        assert!(dirs[1].ends_with("System32"), "{path:?}");
+        assert_eq!(env[5].1, data.join("tmp").into_os_string());
+        let exe = launch("bin/server.exe", Path::new(r"C:\pkg"), &interpreters).expect("exe");
+        assert_eq!(exe.program, PathBuf::from(r"C:\pkg\bin\server.exe"));
+        let env = environment(data, &exe);
+        assert!(!std::env::split_paths(&env[2].1).any(|d| d.starts_with(r"C:\pkg")));
     }
 }

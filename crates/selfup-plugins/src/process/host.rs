@@ -19,8 +19,14 @@ const COMPLETE_MARKER: &str = ".selfup-complete";
 pub struct ProcessHostConfig {
     /// Interpreters by entry-point extension; see [`command`].
     pub interpreters: Interpreters,
-    /// `RLIMIT_CPU` of each process: CPU seconds over its life.
+    /// CPU seconds of each process over its life (Linux: `RLIMIT_CPU`;
+    /// Windows: the job's per-process user-mode time limit).
     pub cpu_seconds_per_process: u64,
+    /// Windows: processes alive at once in a plugin's job, the server
+    /// included (`JOB_OBJECT_LIMIT_ACTIVE_PROCESS`; a Python virtual
+    /// environment's `python.exe` is a launcher that starts the real one,
+    /// so at least 2). Linux has no per-tree process cap.
+    pub max_processes_per_plugin: u32,
     /// Longest a start (spawn, `initialize`, `tools/list`) may take.
     pub start_timeout: Duration,
     /// The first wait after a failed start; doubled after each failure.
@@ -34,6 +40,7 @@ impl Default for ProcessHostConfig {
         Self {
             interpreters: command::default_interpreters(),
             cpu_seconds_per_process: 3600,
+            max_processes_per_plugin: 16,
             start_timeout: Duration::from_secs(30),
             restart_backoff: Duration::from_millis(200),
             max_restart_backoff: Duration::from_secs(30),
@@ -76,7 +83,7 @@ impl ProcessHost {
     /// Unpacks the plugin's files and returns the plugin; its process
     /// starts on the first call.
     pub fn load(&self, spec: ProcessLoadSpec) -> Result<Arc<ProcessPlugin>, ProcessError> {
-        if !cfg!(target_os = "linux") {
+        if !cfg!(any(target_os = "linux", windows)) {
             return Err(ProcessError::Unsupported);
         }
         let launch = command::launch(

@@ -1,10 +1,10 @@
-//! OS limits of a process plugin, prepared in the parent and applied in
-//! the child between `fork` and `exec`.
+//! OS limits of a process plugin, and what a started process runs under.
 //!
-//! On Linux: `RLIMIT_AS` from `resource_limits.max_memory_mb`, `RLIMIT_CPU`
-//! (CPU seconds over the process's life, from the host's configuration; a
-//! process past it is killed by the kernel and started again),
-//! `RLIMIT_NOFILE` from `max_file_descriptors`, `PR_SET_NO_NEW_PRIVS`,
+//! On Linux they are prepared in the parent and applied in the child
+//! between `fork` and `exec`: `RLIMIT_AS` from `resource_limits.max_memory_mb`,
+//! `RLIMIT_CPU` (CPU seconds over the process's life, from the host's
+//! configuration; a process past it is killed by the kernel and started
+//! again), `RLIMIT_NOFILE` from `max_file_descriptors`, `PR_SET_NO_NEW_PRIVS`,
 //! and — when the kernel has landlock and `sandbox_enabled` is true — a
 //! landlock ruleset (best effort up to ABI 5): read and execute under the package directory, the
 //! interpreter's prefixes and the system directories (`/usr`, `/lib`,
@@ -17,6 +17,9 @@
 //! makes async-signal-safe system calls. No parent-death signal: Linux
 //! sends it when the *thread* that forked exits, which a runtime's pool
 //! threads do; a server whose selfup died sees its stdin close instead.
+//!
+//! On Windows the process runs in a job object of its own (see
+//! `process/job.rs`), which [`JobLimits`] describes.
 
 use serde::Serialize;
 
@@ -36,8 +39,19 @@ pub enum LandlockStatus {
 }
 
 /// The limits a started process runs under, for health reports and logs.
+/// Serialized as the platform's own record (no tag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct AppliedLimits {
+#[serde(untagged)]
+pub enum AppliedLimits {
+    /// Linux: resource limits, no new privileges, landlock.
+    Linux(LinuxLimits),
+    /// Windows: the job object the process runs in.
+    Windows(JobLimits),
+}
+
+/// The limits of a process on Linux.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LinuxLimits {
     /// `RLIMIT_AS`, in bytes.
     pub address_space_bytes: u64,
     /// `RLIMIT_CPU` (soft), in seconds.
@@ -48,6 +62,51 @@ pub struct AppliedLimits {
     pub no_new_privs: bool,
     /// The landlock confinement.
     pub landlock: LandlockStatus,
+}
+
+/// The job object a process runs in on Windows: the limits selfup set on
+/// it. Every process the server starts is in the same job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JobLimits {
+    /// `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`: the whole process tree ends
+    /// when selfup closes the job (or exits).
+    pub kill_on_job_close: bool,
+    /// `JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION`: a crash ends the
+    /// process at once (no error-reporting dialog keeps it alive).
+    pub die_on_unhandled_exception: bool,
+    /// `JOB_OBJECT_LIMIT_PROCESS_MEMORY`: committed memory of each process
+    /// in the job, in bytes (`max_memory_mb`).
+    pub process_memory_bytes: u64,
+    /// `JOB_OBJECT_LIMIT_ACTIVE_PROCESS`: processes alive in the job at
+    /// once, the server included.
+    pub active_processes: u32,
+    /// `JOB_OBJECT_LIMIT_PROCESS_TIME`: user-mode CPU seconds of each
+    /// process over its life.
+    pub cpu_seconds: u64,
+    /// The hard CPU rate cap from `max_cpu_percent`.
+    pub cpu_rate: CpuRateStatus,
+    /// Whether the file system is confined: always `false` — a job object
+    /// limits resources, not what the process may open; the process can
+    /// reach whatever selfup's account can.
+    pub file_system_confined: bool,
+}
+
+/// Whether the job's CPU rate is capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum CpuRateStatus {
+    /// A hard cap (`JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP`).
+    Enforced {
+        /// The job's `CpuRate`: hundredths of a percent of all the
+        /// machine's processors (`max_cpu_percent` of one processor).
+        cpu_rate: u32,
+    },
+    /// The system refused CPU rate control (Windows before 8, or Wine);
+    /// the process runs without the cap.
+    Unsupported {
+        /// The Windows error code of the refusal.
+        error: i32,
+    },
 }
 
 #[cfg(target_os = "linux")]
@@ -63,7 +122,7 @@ mod linux {
     };
     use selfup_core::manifest::PluginManifest;
 
-    use super::{AppliedLimits, LandlockStatus};
+    use super::{AppliedLimits, LandlockStatus, LinuxLimits};
     use crate::process::ProcessError;
 
     /// System directories every process may read and execute from.
@@ -109,13 +168,13 @@ mod linux {
         } else {
             (None, LandlockStatus::Disabled)
         };
-        let applied = AppliedLimits {
+        let applied = AppliedLimits::Linux(LinuxLimits {
             address_space_bytes: address_space,
             cpu_seconds,
             open_files: limits.max_file_descriptors,
             no_new_privs: true,
             landlock,
-        };
+        });
         Ok((
             ChildLimits {
                 address_space,

@@ -3,8 +3,9 @@
 //!
 //! [`ProcessHost::load`] unpacks the package's files into a directory of
 //! their own and returns a [`ProcessPlugin`]; the process starts on the
-//! first call (or health check), under OS limits ([`limits`]), with a
-//! scrubbed environment ([`command`]). `initialize` and `tools/list` map the
+//! first call (or health check), under OS limits ([`limits`]; on Windows
+//! in a job object of its own, `job.rs`), with a scrubbed environment
+//! ([`command`]). `initialize` and `tools/list` map the
 //! server's tools to the manifest's capabilities ([`tools`]); every call is
 //! a `tools/call` with the manifest's per-call timeout. A process that dies
 //! or times out is dropped and started again on the next call, with an
@@ -13,12 +14,15 @@
 pub mod command;
 mod error;
 mod host;
+#[cfg(windows)]
+mod job;
 pub mod limits;
 mod plugin;
+#[cfg(not(windows))]
 mod procfs;
 pub mod tools;
 
 pub use error::ProcessError;
 pub use host::{ProcessHost, ProcessHostConfig, ProcessLoadSpec};
-pub use limits::{AppliedLimits, LandlockStatus};
+pub use limits::{AppliedLimits, CpuRateStatus, JobLimits, LandlockStatus, LinuxLimits};
 pub use plugin::ProcessPlugin;

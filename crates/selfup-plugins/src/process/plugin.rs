@@ -5,6 +5,13 @@
 //! new one; after a failed start the next attempt waits an exponential
 //! backoff, and calls in the meantime fail at once with `plugin_error`.
 //! Calls run concurrently over the one connection.
+//!
+//! Stopping a server ends what it started too. On Linux the server leads a
+//! process group of its own, and the group is killed (a Ctrl-C at selfup's
+//! terminal reaches selfup only; when selfup exits, the server sees its
+//! standard input close). On Windows its job object is terminated, and
+//! closing the job's handle (selfup dropping the plugin, or exiting) ends
+//! the tree.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,7 +27,9 @@ use tokio::sync::Mutex;
 use super::command::Launch;
 use super::host::{ProcessHostConfig, ProcessLoadSpec};
 use super::limits::AppliedLimits;
-use super::{ProcessError, procfs, tools};
+#[cfg(not(windows))]
+use super::procfs;
+use super::{ProcessError, tools};
 use crate::host::{BoxFuture, CallResult, HealthReport, PluginStats, RunningPlugin};
 
 /// One running server process and its MCP session.
@@ -29,23 +38,63 @@ struct Connection {
     pid: u32,
     tools: BTreeMap<String, String>,
     limits: AppliedLimits,
+    /// The process and its job (on Linux the transport owns the process).
+    #[cfg(windows)]
+    process: super::job::JobProcess,
 }
 
 impl Connection {
     fn is_alive(&self) -> bool {
+        // On Windows a child of the server inherits its pipe handles and
+        // keeps the transport open after the server died: ask the process.
+        #[cfg(windows)]
+        if self.process.has_exited() {
+            return false;
+        }
         !self.service.is_closed() && !self.service.peer().is_transport_closed()
     }
 
+    /// Ends the server and every process it started (on Linux those that
+    /// stayed in its process group, on Windows the whole job).
     fn kill(&self) {
         #[cfg(target_os = "linux")]
-        if let Ok(pid) = libc::pid_t::try_from(self.pid) {
-            // SAFETY: kill with integer arguments; the pid is our child's
-            // (not reaped while the transport holds it).
+        if let Ok(pid) = libc::pid_t::try_from(self.pid)
+            && pid > 1
+        {
+            // SAFETY: kill with integer arguments. The server leads its own
+            // process group, whose id cannot be reused while the server is
+            // not reaped (the transport holds it).
             unsafe {
-                libc::kill(pid, libc::SIGKILL);
+                libc::kill(-pid, libc::SIGKILL);
             }
         }
+        #[cfg(windows)]
+        self.process.terminate();
         self.service.cancellation_token().cancel();
+    }
+
+    /// The server process's CPU time so far, in microseconds.
+    fn cpu_us(&self) -> u64 {
+        #[cfg(windows)]
+        {
+            self.process.cpu_us()
+        }
+        #[cfg(not(windows))]
+        {
+            procfs::cpu_us(self.pid)
+        }
+    }
+
+    /// The server process's peak resident memory, in bytes.
+    fn peak_memory_bytes(&self) -> u64 {
+        #[cfg(windows)]
+        {
+            self.process.peak_memory_bytes()
+        }
+        #[cfg(not(windows))]
+        {
+            procfs::peak_memory_bytes(self.pid)
+        }
     }
 }
 
@@ -62,8 +111,8 @@ struct Supervisor {
 pub struct ProcessPlugin {
     config: Arc<ProcessHostConfig>,
     spec: ProcessLoadSpec,
-    // Only Linux starts processes so far (no Windows job objects yet).
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    // Only Linux and Windows start processes.
+    #[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))]
     launch: Launch,
     supervisor: Mutex<Supervisor>,
     calls: AtomicU64,
@@ -182,71 +231,123 @@ impl ProcessPlugin {
     }
 
     /// Spawns the process under its limits and runs the handshake.
+    #[cfg(not(any(target_os = "linux", windows)))]
     async fn start(&self) -> Result<Connection, ProcessError> {
-        #[cfg(not(target_os = "linux"))]
-        {
-            Err(ProcessError::Unsupported)
-        }
-        #[cfg(target_os = "linux")]
-        {
-            use super::command;
-            use rmcp::ServiceExt;
-            use rmcp::transport::TokioChildProcess;
+        Err(ProcessError::Unsupported)
+    }
 
-            let manifest = &self.spec.manifest;
-            let (child_limits, applied) = super::limits::prepare(
-                manifest,
-                &self.spec.package_dir,
+    /// The command for the server: program, arguments, the scrubbed
+    /// environment, the package directory.
+    #[cfg(any(target_os = "linux", windows))]
+    fn command(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.launch.program);
+        cmd.args(&self.launch.args)
+            .env_clear()
+            .envs(super::command::environment(
                 &self.spec.data_dir,
-                &self.launch.interpreter_prefixes,
-                self.config.cpu_seconds_per_process,
-            )?;
-            let mut cmd = tokio::process::Command::new(&self.launch.program);
-            cmd.args(&self.launch.args)
-                .env_clear()
-                .envs(command::environment(&self.spec.data_dir))
-                .current_dir(&self.spec.package_dir)
-                .kill_on_drop(true);
-            // SAFETY: the closure only makes async-signal-safe system calls
-            // (prctl, setrlimit, landlock_restrict_self) and does not allocate.
-            unsafe {
-                cmd.pre_exec(move || child_limits.apply_in_child());
-            }
-            let (transport, _stderr) = TokioChildProcess::builder(cmd)
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .map_err(|source| ProcessError::Spawn {
-                    program: self.launch.program.clone(),
-                    source,
-                })?;
-            let pid = transport.id().unwrap_or(0);
-            let service =
-                ().serve(transport)
-                    .await
-                    .map_err(|e| ProcessError::Handshake(e.to_string()))?;
-            let listed = service
-                .peer()
-                .list_all_tools()
-                .await
-                .map_err(|e| ProcessError::Handshake(format!("tools/list: {e}")))?;
-            let names = listed.iter().map(|t| t.name.to_string()).collect();
-            let declared = manifest
-                .tool_names
-                .iter()
-                .map(|(capability, tool)| (capability.as_str(), tool.as_str()))
-                .collect();
-            let tools = tools::map_tools(
-                manifest.provided_capabilities.iter().map(|c| c.as_str()),
-                &declared,
-                &names,
-            )?;
-            Ok(Connection {
-                service,
-                pid,
-                tools,
-                limits: applied,
-            })
+                &self.launch,
+            ))
+            .current_dir(&self.spec.package_dir)
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Spawns the process under its limits and runs the handshake.
+    #[cfg(target_os = "linux")]
+    async fn start(&self) -> Result<Connection, ProcessError> {
+        use rmcp::transport::TokioChildProcess;
+
+        let (child_limits, limits) = super::limits::prepare(
+            &self.spec.manifest,
+            &self.spec.package_dir,
+            &self.spec.data_dir,
+            &self.launch.interpreter_prefixes,
+            self.config.cpu_seconds_per_process,
+        )?;
+        let mut cmd = self.command();
+        // Its own process group, so that killing the group ends what it started.
+        cmd.process_group(0);
+        // SAFETY: the closure only makes async-signal-safe system calls
+        // (prctl, setrlimit, landlock_restrict_self) and does not allocate.
+        unsafe {
+            cmd.pre_exec(move || child_limits.apply_in_child());
         }
+        let (transport, _stderr) = TokioChildProcess::builder(cmd)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|source| ProcessError::Spawn {
+                program: self.launch.program.clone(),
+                source,
+            })?;
+        let pid = transport.id().unwrap_or(0);
+        let (service, tools) = self.handshake(transport).await?;
+        Ok(Connection {
+            service,
+            pid,
+            tools,
+            limits,
+        })
+    }
+
+    /// Spawns the process in a job object of its own and runs the handshake.
+    #[cfg(windows)]
+    async fn start(&self) -> Result<Connection, ProcessError> {
+        let limits = &self.spec.manifest.resource_limits;
+        let settings = super::job::JobSettings {
+            process_memory_bytes: limits.max_memory_mb.saturating_mul(1024 * 1024),
+            active_processes: self.config.max_processes_per_plugin,
+            cpu_seconds: self.config.cpu_seconds_per_process,
+            max_cpu_percent: limits.max_cpu_percent,
+        };
+        let spawned = super::job::spawn(self.command(), settings)?;
+        let pid = spawned.process.pid();
+        // Until the handshake is done, `spawned.process` ends the job if
+        // the handshake fails or times out.
+        let (service, tools) = self.handshake((spawned.stdout, spawned.stdin)).await?;
+        Ok(Connection {
+            service,
+            pid,
+            tools,
+            limits: AppliedLimits::Windows(spawned.limits),
+            process: spawned.process,
+        })
+    }
+
+    /// Runs `initialize` and `tools/list` over `transport` and maps the
+    /// server's tools to the manifest's capabilities.
+    #[cfg(any(target_os = "linux", windows))]
+    async fn handshake<T, E, A>(
+        &self,
+        transport: T,
+    ) -> Result<(RunningService<RoleClient, ()>, BTreeMap<String, String>), ProcessError>
+    where
+        T: rmcp::transport::IntoTransport<RoleClient, E, A>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        use rmcp::ServiceExt;
+
+        let manifest = &self.spec.manifest;
+        let service =
+            ().serve(transport)
+                .await
+                .map_err(|e| ProcessError::Handshake(e.to_string()))?;
+        let listed = service
+            .peer()
+            .list_all_tools()
+            .await
+            .map_err(|e| ProcessError::Handshake(format!("tools/list: {e}")))?;
+        let names = listed.iter().map(|t| t.name.to_string()).collect();
+        let declared = manifest
+            .tool_names
+            .iter()
+            .map(|(capability, tool)| (capability.as_str(), tool.as_str()))
+            .collect();
+        let tools = tools::map_tools(
+            manifest.provided_capabilities.iter().map(|c| c.as_str()),
+            &declared,
+            &names,
+        )?;
+        Ok((service, tools))
     }
 
     async fn call_inner(&self, capability: &str, input: &str) -> CallResult {
@@ -277,7 +378,7 @@ impl ProcessPlugin {
                 format!("{} does not provide {capability}", self.spec.manifest.id()),
             ));
         };
-        let cpu_before = procfs::cpu_us(connection.pid);
+        let cpu_before = connection.cpu_us();
         let limit = Duration::from_secs_f64(
             self.spec
                 .manifest
@@ -323,8 +424,8 @@ impl ProcessPlugin {
             output,
             cost: CallCost {
                 latency_us: elapsed_us(started),
-                peak_memory_bytes: procfs::peak_memory_bytes(connection.pid),
-                cpu_us: procfs::cpu_us(connection.pid).saturating_sub(cpu_before),
+                peak_memory_bytes: connection.peak_memory_bytes(),
+                cpu_us: connection.cpu_us().saturating_sub(cpu_before),
             },
         }
     }
