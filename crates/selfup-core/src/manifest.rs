@@ -142,9 +142,13 @@ pub struct CompensatingAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResourceLimits {
-    /// Cap on the plugin's linear memory, in MiB.
+    /// Cap on the plugin's memory, in MiB (a wasm plugin's linear memory; a
+    /// process plugin's address space on Linux, its job's process memory on
+    /// Windows).
     pub max_memory_mb: u64,
-    /// Share of one CPU the plugin may use (enforced for process plugins).
+    /// Share of one CPU the plugin may use (enforced for process plugins on
+    /// Windows, by the job's CPU rate; not yet on Linux or for wasm, where a
+    /// call's time is bounded by `max_execution_time_seconds`).
     pub max_cpu_percent: f64,
     /// Wall-clock limit of one call, in seconds (fractions allowed).
     pub max_execution_time_seconds: f64,
