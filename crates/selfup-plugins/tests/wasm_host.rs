@@ -159,7 +159,8 @@ async fn only_allowed_paths_exist_for_the_guest() {
     let secret = tempfile::tempdir().expect("secret");
     std::fs::write(secret.path().join("secret.txt"), "top secret").expect("write");
     let denied = load(&host, "test-files-1.0.0");
-    let input = serde_json::json!({ "path": secret.path().join("secret.txt") }).to_string();
+    let input = serde_json::json!({ "path": as_the_guest_sees(&secret.path().join("secret.txt")) })
+        .to_string();
     let err = denied
         .plugin
         .call("test.read-file", &input)
@@ -251,4 +252,15 @@ fn non_components_are_refused_clearly() {
     );
     let echo = std::fs::read(packages_dir().join("test-echo-1.0.0/plugin.wasm")).expect("echo");
     host.check_component(&echo).expect("a real plugin passes");
+}
+
+/// How a WASI guest names the host path `path`: with `/` separators (on
+/// Windows `C:\x\y` is `C:/x/y`; elsewhere the path itself).
+fn as_the_guest_sees(path: &std::path::Path) -> String {
+    let shown = path.to_string_lossy();
+    if cfg!(windows) {
+        shown.replace('\\', "/")
+    } else {
+        shown.into_owned()
+    }
 }

@@ -398,14 +398,15 @@ pub(crate) struct Preopen {
     pub(crate) guest: String,
 }
 
-/// Resolves `allowed_file_paths`: absolute paths as they are, relative ones
-/// under `data_dir` (created if missing) and seen by the guest as `/<path>`.
+/// Resolves `allowed_file_paths`: absolute paths as they are (seen by the
+/// guest with `/` separators, see [`guest_path`]), relative ones under
+/// `data_dir` (created if missing) and seen by the guest as `/<path>`.
 fn resolve_preopens(manifest: &PluginManifest, data_dir: &Path) -> Result<Vec<Preopen>, HostError> {
     let mut out = Vec::new();
     for entry in &manifest.security_profile.allowed_file_paths {
         let as_path = Path::new(entry);
         let (host, guest) = if as_path.is_absolute() {
-            (as_path.to_owned(), entry.clone())
+            (as_path.to_owned(), guest_path(entry))
         } else {
             let trimmed = entry.trim_start_matches("./");
             let host = data_dir.join(trimmed);
@@ -424,4 +425,17 @@ fn resolve_preopens(manifest: &PluginManifest, data_dir: &Path) -> Result<Vec<Pr
         out.push(Preopen { host, guest });
     }
     Ok(out)
+}
+
+/// The name under which the guest sees the absolute host directory `path`.
+/// WASI paths separate components with `/` only, so on Windows
+/// `C:\data\in` is seen as `C:/data/in` (a guest opening
+/// `C:/data/in/file.txt` reads `C:\data\in\file.txt`); elsewhere the name is
+/// the path itself.
+fn guest_path(path: &str) -> String {
+    if std::path::MAIN_SEPARATOR == '\\' {
+        path.replace('\\', "/")
+    } else {
+        path.to_owned()
+    }
 }
