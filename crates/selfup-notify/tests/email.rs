@@ -102,11 +102,18 @@ async fn starttls_required_against_a_server_without_it_fails_clearly_and_others_
         (DeliveryStatus::Failed, 1)
     );
     let error = starttls.last_error.as_deref().unwrap_or("");
-    assert!(error.contains("does not offer STARTTLS"), "{error}");
-    assert!(
-        error.contains("self_upgrading_loop.notifications.channels[0].smtp.security"),
-        "{error}"
-    );
+    if common::under_wine() {
+        // Wine 8's CertCreateCertificateChainEngine refuses the (Windows 8+)
+        // configuration the platform verifier passes, so the TLS transport
+        // fails at set-up, before connecting; Windows itself gets further.
+        assert!(error.contains("SMTP set-up for 127.0.0.1"), "{error}");
+    } else {
+        assert!(error.contains("does not offer STARTTLS"), "{error}");
+        assert!(
+            error.contains("self_upgrading_loop.notifications.channels[0].smtp.security"),
+            "{error}"
+        );
+    }
     let nobody = log.iter().find(|d| d.channel == 2).expect("no recipients");
     assert_eq!(nobody.status, DeliveryStatus::Failed);
     let error = nobody.last_error.as_deref().unwrap_or("");

@@ -501,3 +501,26 @@ fn address(command: &str) -> String {
         .map(|(a, _)| a.to_owned())
         .unwrap_or_default()
 }
+
+/// Whether this is a Windows build running under Wine (its `ntdll.dll`
+/// exports `wine_get_version`), for the few checks Wine cannot pass.
+pub fn under_wine() -> bool {
+    #[cfg(windows)]
+    {
+        use std::ffi::c_void;
+        #[link(name = "kernel32")]
+        unsafe extern "system" {
+            fn GetModuleHandleA(name: *const u8) -> *mut c_void;
+            fn GetProcAddress(module: *mut c_void, name: *const u8) -> *mut c_void;
+        }
+        // SAFETY: both names are NUL-terminated; ntdll is loaded in every
+        // process and a module handle from GetModuleHandleA needs no release.
+        unsafe {
+            let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+            !ntdll.is_null()
+                && !GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_null()
+        }
+    }
+    #[cfg(not(windows))]
+    false
+}
