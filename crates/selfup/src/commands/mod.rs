@@ -12,5 +12,7 @@ pub mod service;
 pub mod signing;
 pub mod specs;
 pub mod stats;
+#[cfg(windows)]
+pub mod stop_event;
 pub mod telemetry;
 pub mod token;

@@ -210,8 +210,29 @@ pub async fn run_until(
     Ok(())
 }
 
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
+/// Resolves on Ctrl-C or SIGTERM.
+#[cfg(not(windows))]
 pub async fn shutdown_signal() {
+    signalled().await;
+}
+
+/// Resolves on Ctrl-C, Ctrl-Break, the console closing, the system shutting
+/// down or this process's stop event being set (see [`super::stop_event`];
+/// the event exists once this returns, before the future is polled).
+#[cfg(windows)]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    let stop_event = super::stop_event::stop_requested();
+    async move {
+        tokio::select! {
+            _ = signalled() => {},
+            _ = stop_event => {},
+        }
+    }
+}
+
+/// Resolves on Ctrl-C, on SIGTERM (Unix), or on the Windows console events
+/// that ask a program to stop.
+async fn signalled() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -226,10 +247,43 @@ pub async fn shutdown_signal() {
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    let terminate = windows_console_stop();
+    #[cfg(not(any(unix, windows)))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+/// Resolves on the Windows console events that ask a program to stop:
+/// Ctrl-Break (what a parent sends a child it started in its own process
+/// group, where Ctrl-C is off), the console window closing, and shutdown.
+#[cfg(windows)]
+async fn windows_console_stop() {
+    use tokio::signal::windows::{ctrl_break, ctrl_close, ctrl_shutdown};
+    let brk = async {
+        match ctrl_break() {
+            Ok(mut s) => s.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let close = async {
+        match ctrl_close() {
+            Ok(mut s) => s.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let shutdown = async {
+        match ctrl_shutdown() {
+            Ok(mut s) => s.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = brk => {},
+        _ = close => {},
+        _ = shutdown => {},
     }
 }

@@ -152,7 +152,8 @@ impl TestHome {
     }
 }
 
-/// A running `selfup serve`, stopped with SIGTERM when dropped.
+/// A running `selfup serve`, killed when dropped (see [`Gateway::stop`] for
+/// a clean stop).
 pub struct Gateway {
     child: Option<Child>,
     pub url: String,
@@ -214,13 +215,14 @@ impl Gateway {
         response.json().await.expect("json")
     }
 
-    /// Stops the gateway with SIGTERM and waits; its telemetry is flushed.
+    /// Stops the gateway cleanly (SIGTERM on Unix, its stop event on
+    /// Windows) and waits; its telemetry is flushed.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill")
-                .arg("-TERM")
-                .arg(child.id().to_string())
-                .status();
+            if let Err(e) = ask_to_stop(&child) {
+                let _ = child.kill();
+                panic!("cannot ask selfup serve to stop: {e}");
+            }
             let deadline = Instant::now() + Duration::from_secs(20);
             loop {
                 match child.try_wait() {
@@ -233,7 +235,7 @@ impl Gateway {
                     }
                     _ => {
                         let _ = child.kill();
-                        panic!("selfup serve did not stop within 20s of SIGTERM");
+                        panic!("selfup serve did not stop within 20s of {STOP_SIGNAL}");
                     }
                 }
             }
@@ -274,7 +276,86 @@ pub fn expect_file(name: &str, actual: &str) {
     );
 }
 
-/// Replaces a home path in output so snapshots are stable.
+/// Replaces a home path in output so snapshots are stable: `<HOME>`, and on
+/// Windows the `\` separators of the paths under it as `/` (the snapshots
+/// are written on Linux).
 pub fn scrub(text: &str, home: &Path) -> String {
-    text.replace(&home.display().to_string(), "<HOME>")
+    let scrubbed = text.replace(&home.display().to_string(), "<HOME>");
+    if cfg!(windows) {
+        slashes_after_home(&scrubbed)
+    } else {
+        scrubbed
+    }
+}
+
+/// `<HOME>\a\b.yaml:3` → `<HOME>/a/b.yaml:3`: backslashes up to the end of
+/// each path (whitespace, a quote or a colon).
+fn slashes_after_home(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<HOME>") {
+        let (before, from_home) = rest.split_at(at + "<HOME>".len());
+        out.push_str(before);
+        let end = from_home
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ':' | '`'))
+            .unwrap_or(from_home.len());
+        out.push_str(&from_home[..end].replace('\\', "/"));
+        rest = &from_home[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `path` as a double-quoted YAML scalar (JSON's escaping is YAML's), so a
+/// Windows path's backslashes stay backslashes in a test's config.
+pub fn yaml_path(path: &Path) -> String {
+    serde_json::Value::String(path.display().to_string()).to_string()
+}
+
+/// How [`Gateway::stop`] asks the server to stop, for messages.
+#[cfg(unix)]
+const STOP_SIGNAL: &str = "SIGTERM";
+#[cfg(windows)]
+const STOP_SIGNAL: &str = "its stop event being set";
+
+/// Sends the child SIGTERM (if it has already exited, the wait that
+/// follows says how).
+#[cfg(unix)]
+fn ask_to_stop(child: &Child) -> std::io::Result<()> {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .map(|_| ())
+}
+
+/// Sets the child's stop event, `Local\selfup-stop-<pid>`, which
+/// `selfup serve` creates before it announces its address (Ctrl-Break
+/// would reach it only through a shared console, which Wine cannot send).
+#[cfg(windows)]
+fn ask_to_stop(child: &Child) -> std::io::Result<()> {
+    use std::ffi::c_void;
+    #[link(name = "kernel32")]
+    unsafe extern "system" {
+        fn OpenEventW(access: u32, inherit: i32, name: *const u16) -> *mut c_void;
+        fn SetEvent(event: *mut c_void) -> i32;
+        fn CloseHandle(handle: *mut c_void) -> i32;
+    }
+    const EVENT_MODIFY_STATE: u32 = 0x0002;
+    let name: Vec<u16> = format!("Local\\selfup-stop-{}", child.id())
+        .encode_utf16()
+        .chain(std::iter::once(0))
+        .collect();
+    // SAFETY: a NUL-terminated name; the handle is checked, used once and
+    // closed.
+    unsafe {
+        let event = OpenEventW(EVENT_MODIFY_STATE, 0, name.as_ptr());
+        if event.is_null() {
+            return Err(std::io::Error::last_os_error());
+        }
+        let set = SetEvent(event);
+        let error = std::io::Error::last_os_error();
+        CloseHandle(event);
+        if set == 0 { Err(error) } else { Ok(()) }
+    }
 }
