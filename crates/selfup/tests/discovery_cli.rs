@@ -17,8 +17,8 @@ async fn patterns_and_gaps_from_served_traffic() {
     )
     .expect("copy");
     home.config(&format!(
-        "  catalog:\n    directory: \"{}\"\n",
-        catalog.display()
+        "  catalog:\n    directory: {}\n",
+        common::yaml_path(&catalog)
     ));
     home.install("text-stats-1.0.0");
     let token = home.token();
