@@ -10,6 +10,10 @@
 //! is restarted; a call past the time limit fails with `timeout`; the OS
 //! limits, the scrubbed environment and (where the kernel has landlock)
 //! the file-system confinement are in force.
+// Linux-only: the servers run on the Python SDK in a venv of the machine's
+// python3 (Linux programs a Windows build under Wine cannot start), and it
+// checks rlimits and landlock; process_native.rs covers Windows.
+#![cfg(target_os = "linux")]
 
 mod common;
 

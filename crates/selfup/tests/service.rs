@@ -3,6 +3,8 @@
 //! keeps the home. (Enabling and starting need systemd as PID 1, which the
 //! test machine does not have; `selfup run`'s clean stop on SIGTERM is
 //! tested in crash.rs and doctor.rs.)
+// Linux-only: it tests the systemd unit; Windows has its own service test.
+#![cfg(target_os = "linux")]
 
 mod common;
 
