@@ -577,8 +577,15 @@ fn stage_directory(
                     reason: "it is not a regular file".into(),
                 });
             }
-            #[cfg(unix)]
-            if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+            let mut input = File::open(entry.path()).map_err(|e| PackageError::Unreadable {
+                path: entry.path(),
+                source: e,
+            })?;
+            let linked = has_other_names(&meta, &input).map_err(|e| PackageError::Unreadable {
+                path: entry.path(),
+                source: e,
+            })?;
+            if linked {
                 return Err(PackageError::UnsafeEntry {
                     name,
                     reason: "it is a hard link (the file has other names); packages hold plain files only".into(),
@@ -588,10 +595,6 @@ fn stage_directory(
             let dest = staging.join(&name);
             create_parent(&dest)?;
             let mut out = create_new(&dest)?;
-            let mut input = File::open(entry.path()).map_err(|e| PackageError::Unreadable {
-                path: entry.path(),
-                source: e,
-            })?;
             let written =
                 std::io::copy(&mut (&mut input).take(meta.len() + 1), &mut out).map_err(|e| {
                     PackageError::Staging {
@@ -613,6 +616,39 @@ fn stage_directory(
         }
     }
     Ok(files)
+}
+
+/// Whether the file `meta` describes (open as `file`) has names besides
+/// this one: a hard link shares its contents with a file outside the
+/// package. Unix counts links in the metadata; Windows in the handle's
+/// file information.
+fn has_other_names(meta: &std::fs::Metadata, file: &File) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        let _ = file;
+        Ok(std::os::unix::fs::MetadataExt::nlink(meta) > 1)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Storage::FileSystem::{
+            BY_HANDLE_FILE_INFORMATION, GetFileInformationByHandle,
+        };
+        let _ = meta;
+        // SAFETY: all-zero is a valid value of this plain C struct.
+        let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+        // SAFETY: the handle belongs to `file`, open for the whole call, and
+        // `info` is a struct of the type the call fills.
+        if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(info.nNumberOfLinks > 1)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (meta, file);
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -767,6 +803,22 @@ mod tests {
         std::fs::write(pkg.join("plugin.wasm"), b"x").expect("file");
         let staged =
             stage(&pkg, &dir.path().join("s"), &UnpackLimits::default()).expect("dir package");
+        assert_eq!(staged.files.len(), 2);
+    }
+
+    #[test]
+    fn directories_with_hard_links_are_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pkg = dir.path().join("pkg");
+        std::fs::create_dir(&pkg).expect("mkdir");
+        std::fs::write(pkg.join("manifest.json"), MANIFEST).expect("manifest");
+        std::fs::write(dir.path().join("secret"), b"secret").expect("secret");
+        std::fs::hard_link(dir.path().join("secret"), pkg.join("plugin.wasm")).expect("link");
+        let err = stage(&pkg, &dir.path().join("s"), &UnpackLimits::default()).expect_err("link");
+        assert!(err.to_string().contains("hard link"), "{err}");
+        std::fs::remove_file(dir.path().join("secret")).expect("unlink");
+        let staged =
+            stage(&pkg, &dir.path().join("s"), &UnpackLimits::default()).expect("one name left");
         assert_eq!(staged.files.len(), 2);
     }
 }
