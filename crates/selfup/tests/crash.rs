@@ -1,11 +1,9 @@
-//! End-to-end: `selfup run` killed with SIGKILL at every step of an
-//! upgrade in turn, restarted each time. After every kill the store is
+//! End-to-end: `selfup run` killed with SIGKILL (TerminateProcess on
+//! Windows) at every step of an upgrade in turn, restarted each time. After every kill the store is
 //! consistent — the upgrade's state, its rollout, the registry, the
 //! snapshot and the artifacts agree; nothing is half-installed; every
 //! event the gateway acknowledged is stored — and after the last restart
 //! the upgrade has completed.
-
-#![cfg(unix)]
 
 mod common;
 
