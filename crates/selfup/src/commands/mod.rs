@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod mcp;
 pub mod patterns_scan;
 pub mod plugin;
+pub mod private_file;
 pub mod serve;
 pub mod service;
 pub mod signing;

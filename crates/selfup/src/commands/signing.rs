@@ -8,6 +8,7 @@ use selfup_plugins::signing::{
 };
 
 use crate::cli::KeygenArgs;
+use crate::commands::private_file::write_new_private;
 use crate::context::Context;
 use crate::exit::Exit;
 
@@ -42,7 +43,7 @@ pub fn keygen(args: &KeygenArgs) -> anyhow::Result<()> {
             .into());
         }
     }
-    write_private(&key_path, secret.as_bytes())?;
+    write_new_private(&key_path, secret.as_bytes())?;
     std::fs::write(&pub_path, public.as_bytes())?;
     let key = PublicKey::parse(&public).map_err(|e| Exit::new(1, e.to_string()))?;
     println!(
@@ -64,23 +65,6 @@ pub fn keygen(args: &KeygenArgs) -> anyhow::Result<()> {
         key.to_base64()
     );
     Ok(())
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::write(path, bytes)
 }
 
 /// Signs a package.
