@@ -563,3 +563,20 @@ fn a_published_index_is_signed_expiring_and_read_over_http() {
         stderr(&out)
     );
 }
+
+/// `selfup … | head`: a reader that has gone ends selfup quietly with the
+/// status a shell shows for SIGPIPE (141), not with a panic.
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    let home = TestHome::new();
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = home
+        .command(&["config", "show"])
+        .stdout(writer)
+        .output()
+        .expect("run selfup");
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "nothing on stderr");
+}
