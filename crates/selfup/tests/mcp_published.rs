@@ -215,30 +215,6 @@ async fn convert(gateway: &Gateway, i: usize) -> String {
     body["version"].as_str().expect("version").to_owned()
 }
 
-/// Calls of `capability` per version, once the telemetry writer has
-/// committed at least `at_least` of them.
-fn recorded(home: &Path, capability: &str, at_least: i64) -> BTreeMap<String, i64> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let db = rusqlite::Connection::open(home.join("selfup.db")).expect("db");
-        let mut statement = db
-            .prepare(
-                "SELECT t.version, COUNT(*) FROM calls c JOIN call_targets t ON t.id = c.target_id
-                 WHERE t.capability = ?1 GROUP BY t.version",
-            )
-            .expect("query");
-        let counts: BTreeMap<String, i64> = statement
-            .query_map([capability], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        if counts.values().sum::<i64>() >= at_least || Instant::now() > deadline {
-            return counts;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// `selfup upgrades show 1 --json`.
 fn upgrade(home: &TestHome) -> Value {
     serde_json::from_str(&home.ok(&["upgrades", "show", "1", "--json"])).expect("upgrade JSON")
@@ -426,7 +402,7 @@ async fn a_published_mcp_server_canary_between_two_releases_and_a_rollback() {
     // failed ones, under the release that served it.
     gateway.stop();
     let total: i64 = served.values().chain(errors.values()).sum();
-    let counts = recorded(home.path(), "time.convert", total);
+    let counts = common::calls_per_version(home.path(), "time.convert", total);
     for release in [INCUMBENT.0, CANDIDATE.0] {
         let expected =
             served.get(release).copied().unwrap_or(0) + errors.get(release).copied().unwrap_or(0);

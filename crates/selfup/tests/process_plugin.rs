@@ -89,30 +89,6 @@ fn start_canary(home: &TestHome) {
     .expect("rollout rows");
 }
 
-/// Calls of `capability` recorded per version, once the writer has
-/// committed at least `at_least` of them.
-fn recorded_per_version(home: &Path, capability: &str, at_least: i64) -> BTreeMap<String, i64> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let db = rusqlite::Connection::open(home.join("selfup.db")).expect("db");
-        let mut statement = db
-            .prepare(
-                "SELECT t.version, COUNT(*) FROM calls c JOIN call_targets t ON t.id = c.target_id
-                 WHERE t.capability = ?1 GROUP BY t.version",
-            )
-            .expect("query");
-        let counts: BTreeMap<String, i64> = statement
-            .query_map([capability], |row| Ok((row.get(0)?, row.get(1)?)))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        if counts.values().sum::<i64>() >= at_least || Instant::now() > deadline {
-            return counts;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mcp_server_canary_between_two_versions_with_limits_restart_and_timeout() {
     let python = mcp_venv_python();
@@ -260,7 +236,7 @@ async fn an_mcp_server_canary_between_two_versions_with_limits_restart_and_timeo
 
     // Telemetry per version.
     gateway.stop();
-    let counts = recorded_per_version(home.path(), "greet.hello", 2 * subjects + 1);
+    let counts = common::calls_per_version(home.path(), "greet.hello", 2 * subjects + 1);
     let expected_v2 = 2 * on_v2;
     assert_eq!(
         counts.get("2.0.0").copied(),

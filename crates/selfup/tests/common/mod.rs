@@ -359,3 +359,32 @@ fn ask_to_stop(child: &Child) -> std::io::Result<()> {
         if set == 0 { Err(error) } else { Ok(()) }
     }
 }
+
+/// Calls of `capability` recorded per version in the home's telemetry,
+/// once the writer has committed at least `at_least` of them (or after
+/// 20 s, with what there is).
+pub fn calls_per_version(
+    home: &Path,
+    capability: &str,
+    at_least: i64,
+) -> std::collections::BTreeMap<String, i64> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let db = rusqlite::Connection::open(home.join("selfup.db")).expect("db");
+        let mut statement = db
+            .prepare(
+                "SELECT t.version, COUNT(*) FROM calls c JOIN call_targets t ON t.id = c.target_id
+                 WHERE t.capability = ?1 GROUP BY t.version",
+            )
+            .expect("query");
+        let counts: std::collections::BTreeMap<String, i64> = statement
+            .query_map([capability], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        if counts.values().sum::<i64>() >= at_least || Instant::now() > deadline {
+            return counts;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
