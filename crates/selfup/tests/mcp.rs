@@ -66,22 +66,6 @@ fn manifest_schema(package: &str, capability: &str) -> Value {
     manifest["input_schemas"][capability].clone()
 }
 
-/// Puts json-query 1.1.0 in a 50 % rollout against 1.0.0, as the loop
-/// would have left it (the router reads the row when the gateway starts).
-fn start_rollout(home: &TestHome) {
-    let db = rusqlite::Connection::open(home.path().join("selfup.db")).expect("db");
-    db.execute_batch(
-        "INSERT INTO upgrades (id, kind, capability, plugin, from_version, to_version, source, state, stage,
-                               opportunity, risk, created_at_ms, updated_at_ms, state_since_ms)
-         VALUES (7, 'new_version', 'json.query', 'json-query', '1.0.0', '1.1.0', 'test', 'rolling_out', 1,
-                 0.5, 0.1, 0, 0, 0);
-         INSERT INTO rollouts (capability, upgrade_id, incumbent_plugin, incumbent_version, candidate_plugin,
-                               candidate_version, stage, traffic_percentage, seed, started_at_ms, stage_started_at_ms)
-         VALUES ('json.query', 7, 'json-query', '1.0.0', 'json-query', '1.1.0', 1, 50.0, 'seed', 0, 0);",
-    )
-    .expect("rollout rows");
-}
-
 #[test]
 fn http_lists_tools_calls_through_the_rollout_and_records_telemetry() {
     let home = TestHome::new();
@@ -89,7 +73,7 @@ fn http_lists_tools_calls_through_the_rollout_and_records_telemetry() {
     home.install("json-query-1.0.0");
     home.install("json-query-1.1.0");
     home.install("unit-convert-1.0.0");
-    start_rollout(&home);
+    common::start_json_query_rollout(&home);
     let mut gateway = home.serve();
 
     let out = client(&["call", "http", &format!("{}/mcp", gateway.url)]);

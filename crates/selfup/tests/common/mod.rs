@@ -388,3 +388,19 @@ pub fn calls_per_version(
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// Puts json-query 1.1.0 in a 50 % rollout against 1.0.0, as the loop
+/// would have left it (the router reads the row when the gateway starts).
+pub fn start_json_query_rollout(home: &TestHome) {
+    let db = rusqlite::Connection::open(home.path().join("selfup.db")).expect("db");
+    db.execute_batch(
+        "INSERT INTO upgrades (id, kind, capability, plugin, from_version, to_version, source, state, stage,
+                               opportunity, risk, created_at_ms, updated_at_ms, state_since_ms)
+         VALUES (7, 'new_version', 'json.query', 'json-query', '1.0.0', '1.1.0', 'test', 'rolling_out', 1,
+                 0.5, 0.1, 0, 0, 0);
+         INSERT INTO rollouts (capability, upgrade_id, incumbent_plugin, incumbent_version, candidate_plugin,
+                               candidate_version, stage, traffic_percentage, seed, started_at_ms, stage_started_at_ms)
+         VALUES ('json.query', 7, 'json-query', '1.0.0', 'json-query', '1.1.0', 1, 50.0, 'seed', 0, 0);",
+    )
+    .expect("rollout rows");
+}
