@@ -15,6 +15,10 @@
 //! - `probe.spawn` `{"count": n}`: starts `n` copies of itself that idle
 //!   for two minutes (`--idle`); their process ids, and the errors of those
 //!   that could not start.
+//! - `probe.connect` `{"address": "127.0.0.1:8080"}`: a TCP connect (two
+//!   seconds at most); `{"connected": true}`, or `{"connected": false,
+//!   "error": …, "kind": …, "os_error": …}` with the `std::io::ErrorKind`
+//!   and the OS error code.
 //!
 //! Run as `mcp_probe_server` (serve MCP on stdin/stdout) or
 //! `mcp_probe_server --idle` (sleep, then exit).
@@ -65,6 +69,7 @@ impl ServerHandler for Probe {
             tool("probe.alloc", "Allocates and touches {mib} MiB."),
             tool("probe.sleep", "Answers after {ms} milliseconds."),
             tool("probe.spawn", "Starts {count} idle copies of itself."),
+            tool("probe.connect", "Tries a TCP connect to {address}."),
         ]))
     }
 
@@ -84,6 +89,7 @@ impl ServerHandler for Probe {
                 CallToolResult::structured(json!({ "slept_ms": number("ms") }))
             }
             "probe.spawn" => CallToolResult::structured(spawn(number("count"))),
+            "probe.connect" => connect(args.get("address").and_then(Value::as_str).unwrap_or("")),
             other => {
                 return Err(ErrorData::invalid_params(format!("no tool {other}"), None));
             }
@@ -127,6 +133,21 @@ fn spawn(count: u64) -> Value {
         }
     }
     json!({ "pids": pids, "errors": errors })
+}
+
+fn connect(address: &str) -> CallToolResult {
+    let Ok(address) = address.parse::<std::net::SocketAddr>() else {
+        return failed(format!("\"{address}\" is not an ip:port address"));
+    };
+    match std::net::TcpStream::connect_timeout(&address, Duration::from_secs(2)) {
+        Ok(_) => CallToolResult::structured(json!({ "connected": true })),
+        Err(e) => CallToolResult::structured(json!({
+            "connected": false,
+            "error": e.to_string(),
+            "kind": format!("{:?}", e.kind()),
+            "os_error": e.raw_os_error(),
+        })),
+    }
 }
 
 fn env_names() -> Vec<String> {

@@ -5,7 +5,11 @@
 //! object on Windows) and its scrubbed environment; an allocation past its
 //! memory cap fails; a call past its time is a `timeout` and the process is
 //! gone; a killed process is replaced on the next call; dropping the
-//! plugin ends the server and the processes it started.
+//! plugin ends the server and the processes it started; without allowed
+//! hosts it cannot reach a TCP listener of this test on Linux (its own
+//! network namespace, else landlock), and with `127.0.0.1:<port>` allowed
+//! it reaches that port and no other (landlock); on Windows the network is
+//! open and reported so.
 //!
 //! Wine 8 accepts a job's limits but enforces only part of them (the
 //! process is in the job, `KILL_ON_JOB_CLOSE` and `TerminateJobObject`
@@ -63,19 +67,25 @@ struct Probe {
 }
 
 fn load() -> Probe {
+    load_with(&[])
+}
+
+/// A probe that may connect to `allowed_network_hosts`.
+fn load_with(allowed_network_hosts: &[String]) -> Probe {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let manifest = json!({
         "name": "probe",
         "version": "1.0.0",
         "runtime": "process",
         "entry_point": entry_point(),
-        "provided_capabilities": ["probe.echo", "probe.limits", "probe.alloc", "probe.sleep", "probe.spawn"],
+        "provided_capabilities": ["probe.echo", "probe.limits", "probe.alloc", "probe.sleep", "probe.spawn", "probe.connect"],
         "resource_limits": {
             "max_memory_mb": MEMORY_MB,
             "max_execution_time_seconds": CALL_SECONDS,
             "max_file_descriptors": OPEN_FILES,
             "max_cpu_percent": CPU_PERCENT,
         },
+        "security_profile": { "allowed_network_hosts": allowed_network_hosts },
     });
     let manifest = PluginManifest::from_json(manifest.to_string().as_bytes()).expect("a manifest");
     let host = ProcessHost::new(ProcessHostConfig {
@@ -253,6 +263,54 @@ async fn dropping_the_plugin_ends_the_server_and_what_it_started() {
     }
 }
 
+/// A TCP listener on 127.0.0.1 and its `ip:port`.
+fn listener() -> (std::net::TcpListener, String) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a TCP listener");
+    let address = listener.local_addr().expect("its address").to_string();
+    (listener, address)
+}
+
+/// The `network` the plugin's health report gives.
+async fn network(plugin: &ProcessPlugin) -> String {
+    let report = plugin.health().await;
+    assert!(report.healthy, "{report:?}");
+    report.details["limits"]["network"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no network in {}", report.details))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_allowed_hosts_the_probe_has_no_network() {
+    let (_listener, address) = listener();
+    let probe = load();
+    let tried = call_ok(
+        &probe.plugin,
+        "probe.connect",
+        json!({ "address": address }),
+    )
+    .await;
+    let network = network(&probe.plugin).await;
+    os::check_no_hosts(&network, &tried);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_allowed_port_the_probe_reaches_that_port_only() {
+    let (_allowed, allowed_address) = listener();
+    let (_other, other_address) = listener();
+    let probe = load_with(std::slice::from_ref(&allowed_address));
+    let plugin = &probe.plugin;
+    let allowed = call_ok(
+        plugin,
+        "probe.connect",
+        json!({ "address": allowed_address }),
+    )
+    .await;
+    let other = call_ok(plugin, "probe.connect", json!({ "address": other_address })).await;
+    let network = network(plugin).await;
+    os::check_allowed_port(&network, &allowed, &other);
+}
+
 #[cfg(target_os = "linux")]
 mod os {
     use serde_json::{Value, json};
@@ -299,6 +357,66 @@ mod os {
         );
         assert_eq!(applied["address_space_bytes"], bytes, "{applied}");
         assert_eq!(applied["no_new_privs"], true, "{applied}");
+    }
+
+    /// The kernel's landlock ABI version (0 without landlock).
+    fn landlock_abi() -> i64 {
+        // SAFETY: landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
+        // reads no memory.
+        let v = unsafe {
+            libc::syscall(
+                libc::SYS_landlock_create_ruleset,
+                std::ptr::null::<u8>(),
+                0usize,
+                1u32,
+            )
+        };
+        v.max(0)
+    }
+
+    /// A connect refused by landlock (`EACCES`).
+    fn refused_by_landlock(tried: &Value) {
+        assert_eq!(tried["connected"], false, "{tried}");
+        assert_eq!(tried["os_error"], libc::EACCES, "{tried}");
+    }
+
+    pub fn check_no_hosts(network: &str, tried: &Value) {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            assert_eq!(
+                network, "namespace",
+                "root can always make a network namespace"
+            );
+        }
+        match network {
+            "namespace" => {
+                // Its own namespace's loopback is down.
+                assert_eq!(tried["connected"], false, "{tried}");
+                assert_eq!(tried["os_error"], libc::ENETUNREACH, "{tried}");
+            }
+            "landlock_tcp" => {
+                assert!(landlock_abi() >= 4, "landlock_tcp without landlock ABI 4");
+                refused_by_landlock(tried);
+            }
+            "none" => {
+                assert!(landlock_abi() < 4, "landlock ABI 4 is there but unused");
+                assert_eq!(tried["connected"], true, "{tried}");
+                eprintln!("this system has neither network namespaces nor landlock ABI 4");
+            }
+            other => panic!("unexpected network {other:?}"),
+        }
+    }
+
+    pub fn check_allowed_port(network: &str, allowed: &Value, other: &Value) {
+        assert_eq!(allowed["connected"], true, "{allowed}");
+        if landlock_abi() >= 4 {
+            assert_eq!(network, "landlock_tcp_ports");
+            refused_by_landlock(other);
+        } else {
+            assert_eq!(network, "none");
+            assert_eq!(other["connected"], true, "{other}");
+            eprintln!("no landlock ABI 4 here: the network is open");
+        }
     }
 }
 
@@ -399,6 +517,7 @@ mod os {
         assert_eq!(applied["process_memory_bytes"], bytes, "{applied}");
         assert_eq!(applied["active_processes"], MAX_PROCESSES, "{applied}");
         assert_eq!(applied["file_system_confined"], false, "{applied}");
+        assert_eq!(applied["network"], "none", "{applied}");
         if wine() {
             // Wine accepts the limits, refuses CPU rate control
             // (ERROR_INVALID_PARAMETER) and reports zeros from inside.
@@ -429,5 +548,17 @@ mod os {
             rate["cpu_rate"], applied["cpu_rate"]["cpu_rate"],
             "{inside} {applied}"
         );
+    }
+
+    /// A job object does not limit the network: the listener is reached.
+    pub fn check_no_hosts(network: &str, tried: &Value) {
+        assert_eq!(network, "none");
+        assert_eq!(tried["connected"], true, "{tried}");
+    }
+
+    pub fn check_allowed_port(network: &str, allowed: &Value, other: &Value) {
+        assert_eq!(network, "none");
+        assert_eq!(allowed["connected"], true, "{allowed}");
+        assert_eq!(other["connected"], true, "{other}");
     }
 }

@@ -44,7 +44,7 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use super::ProcessError;
-use super::limits::{CpuRateStatus, JobLimits};
+use super::limits::{CpuRateStatus, JobLimits, NetworkStatus};
 
 /// The exit code of processes ended by [`JobProcess::terminate`].
 const TERMINATED: u32 = 1;
@@ -203,6 +203,7 @@ fn create_job(settings: JobSettings) -> Result<(OwnedHandle, JobLimits), Process
         cpu_seconds: settings.cpu_seconds,
         cpu_rate,
         file_system_confined: false,
+        network: NetworkStatus::None,
     };
     Ok((job, limits))
 }

@@ -268,7 +268,8 @@ impl ProcessPlugin {
         // Its own process group, so that killing the group ends what it started.
         cmd.process_group(0);
         // SAFETY: the closure only makes async-signal-safe system calls
-        // (prctl, setrlimit, landlock_restrict_self) and does not allocate.
+        // (unshare, open/write/close of /proc/self maps, prctl, setrlimit,
+        // landlock_restrict_self) and does not allocate.
         unsafe {
             cmd.pre_exec(move || child_limits.apply_in_child());
         }
