@@ -158,19 +158,7 @@ fn package(home: &TestHome, python: &Path, dir: &Path, release: (&str, &str)) ->
             "max_file_descriptors": 64
         }
     });
-    std::fs::write(
-        pkg.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest).expect("manifest"),
-    )
-    .expect("manifest.json");
-    let key = common::dev_key("dev.key");
-    home.ok(&[
-        "plugin",
-        "sign",
-        pkg.to_str().expect("utf-8"),
-        "--key",
-        key.to_str().expect("utf-8"),
-    ]);
+    home.sign_package(&pkg, &manifest);
     pkg
 }
 

@@ -57,36 +57,14 @@ fn package(home: &TestHome, dir: &Path, version: &str) -> PathBuf {
         },
         "security_profile": {"allowed_file_paths": ["scratch"]}
     });
-    std::fs::write(
-        pkg.join("manifest.json"),
-        serde_json::to_vec_pretty(&manifest).expect("manifest"),
-    )
-    .expect("manifest.json");
-    let key = common::dev_key("dev.key");
-    home.ok(&[
-        "plugin",
-        "sign",
-        pkg.to_str().expect("utf-8"),
-        "--key",
-        key.to_str().expect("utf-8"),
-    ]);
+    home.sign_package(&pkg, &manifest);
     pkg
 }
 
 /// Puts greet-mcp 2.0.0 in a 50 % canary against 1.0.0, as the loop would
 /// have left it.
 fn start_canary(home: &TestHome) {
-    let db = rusqlite::Connection::open(home.path().join("selfup.db")).expect("db");
-    db.execute_batch(
-        "INSERT INTO upgrades (id, kind, capability, plugin, from_version, to_version, source, state, stage,
-                               opportunity, risk, created_at_ms, updated_at_ms, state_since_ms)
-         VALUES (3, 'new_version', 'greet.hello', 'greet-mcp', '1.0.0', '2.0.0', 'test', 'rolling_out', 1,
-                 0.5, 0.1, 0, 0, 0);
-         INSERT INTO rollouts (capability, upgrade_id, incumbent_plugin, incumbent_version, candidate_plugin,
-                               candidate_version, stage, traffic_percentage, seed, started_at_ms, stage_started_at_ms)
-         VALUES ('greet.hello', 3, 'greet-mcp', '1.0.0', 'greet-mcp', '2.0.0', 1, 50.0, 'seed', 0, 0);",
-    )
-    .expect("rollout rows");
+    common::start_rollout(home, 3, "greet.hello", "greet-mcp", "1.0.0", "2.0.0");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -119,6 +119,24 @@ impl TestHome {
         self.ok(&["plugin", "install", path.to_str().expect("utf-8")]);
     }
 
+    /// Writes `manifest` into the package directory `pkg` and signs it with
+    /// the development key (`selfup plugin sign`).
+    pub fn sign_package(&self, pkg: &Path, manifest: &serde_json::Value) {
+        std::fs::write(
+            pkg.join("manifest.json"),
+            serde_json::to_vec_pretty(manifest).expect("manifest"),
+        )
+        .expect("manifest.json");
+        let key = dev_key("dev.key");
+        self.ok(&[
+            "plugin",
+            "sign",
+            pkg.to_str().expect("utf-8"),
+            "--key",
+            key.to_str().expect("utf-8"),
+        ]);
+    }
+
     /// Starts `selfup serve` on an ephemeral loopback port.
     pub fn serve(&self) -> Gateway {
         self.serve_with(|_| {})
@@ -392,15 +410,32 @@ pub fn calls_per_version(
 /// Puts json-query 1.1.0 in a 50 % rollout against 1.0.0, as the loop
 /// would have left it (the router reads the row when the gateway starts).
 pub fn start_json_query_rollout(home: &TestHome) {
+    start_rollout(home, 7, "json.query", "json-query", "1.0.0", "1.1.0");
+}
+
+/// Puts `plugin` `to` in a 50 % rollout of `capability` against `from`
+/// (upgrade `id`, at stage 1), as the loop would have left it.
+pub fn start_rollout(
+    home: &TestHome,
+    id: i64,
+    capability: &str,
+    plugin: &str,
+    from: &str,
+    to: &str,
+) {
     let db = rusqlite::Connection::open(home.path().join("selfup.db")).expect("db");
-    db.execute_batch(
+    db.execute(
         "INSERT INTO upgrades (id, kind, capability, plugin, from_version, to_version, source, state, stage,
                                opportunity, risk, created_at_ms, updated_at_ms, state_since_ms)
-         VALUES (7, 'new_version', 'json.query', 'json-query', '1.0.0', '1.1.0', 'test', 'rolling_out', 1,
-                 0.5, 0.1, 0, 0, 0);
-         INSERT INTO rollouts (capability, upgrade_id, incumbent_plugin, incumbent_version, candidate_plugin,
-                               candidate_version, stage, traffic_percentage, seed, started_at_ms, stage_started_at_ms)
-         VALUES ('json.query', 7, 'json-query', '1.0.0', 'json-query', '1.1.0', 1, 50.0, 'seed', 0, 0);",
+         VALUES (?1, 'new_version', ?2, ?3, ?4, ?5, 'test', 'rolling_out', 1, 0.5, 0.1, 0, 0, 0)",
+        rusqlite::params![id, capability, plugin, from, to],
     )
-    .expect("rollout rows");
+    .expect("upgrade row");
+    db.execute(
+        "INSERT INTO rollouts (capability, upgrade_id, incumbent_plugin, incumbent_version, candidate_plugin,
+                               candidate_version, stage, traffic_percentage, seed, started_at_ms, stage_started_at_ms)
+         VALUES (?2, ?1, ?3, ?4, ?3, ?5, 1, 50.0, 'seed', 0, 0)",
+        rusqlite::params![id, capability, plugin, from, to],
+    )
+    .expect("rollout row");
 }
